@@ -1,0 +1,84 @@
+"""Extension points through which domain apps plug into the shell.
+
+Each domain app registers, from its ``registrations`` module (imported in ``AppConfig.ready``):
+
+- navigation entries (``register_nav``): shown to users holding the permission;
+- global search providers (``register_search``): return the user's visible matches;
+- personal-data handlers (``register_personal_data``): what GDPR export includes and what
+  erasure anonymises or must keep, and why.
+
+Nothing here queries the database itself; providers own their selectors and scoping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.functional import Promise
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str | Promise
+    url_name: str
+    permission: str | None
+    order: int = 100
+    section: str = "main"  # "main" or "settings"
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    kind: str | Promise
+    title: str
+    url: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class SearchProvider:
+    key: str
+    label: str | Promise
+    permission: str
+    search: Callable[[Any, str, int], Iterable[SearchHit]]  # (user, query, limit)
+
+
+@dataclass(frozen=True)
+class PersonalDataHandler:
+    """How one app's records about a party are exported and erased."""
+
+    key: str
+    label: str | Promise
+    export: Callable[[Any], Any]  # party -> JSON-able data
+    erase: Callable[[Any, Any], int]  # (party, actor) -> rows anonymised
+    # Shown before erasure: which records are kept and the legal reason.
+    kept_reason: str | Promise | None = None
+    count: Callable[[Any], int] | None = None
+
+
+@dataclass
+class Registry:
+    nav: list[NavItem] = field(default_factory=list)
+    search: list[SearchProvider] = field(default_factory=list)
+    personal_data: list[PersonalDataHandler] = field(default_factory=list)
+
+
+registry = Registry()
+
+
+def register_nav(item: NavItem) -> None:
+    if all(existing.key != item.key for existing in registry.nav):
+        registry.nav.append(item)
+        registry.nav.sort(key=lambda i: (i.section, i.order))
+
+
+def register_search(provider: SearchProvider) -> None:
+    if all(existing.key != provider.key for existing in registry.search):
+        registry.search.append(provider)
+
+
+def register_personal_data(handler: PersonalDataHandler) -> None:
+    if all(existing.key != handler.key for existing in registry.personal_data):
+        registry.personal_data.append(handler)

@@ -1,0 +1,146 @@
+"""The default roles of PRODUCT.md and their permissions.
+
+Shipped roles are created (never overwritten) after every migrate, so an administrator's
+edits to a role's permissions survive upgrades. New permissions added by later releases are
+granted to shipped roles that still lack them only through an explicit data migration.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from frontoffice.core.scoping import ScopeLevel
+
+VIEW_ORG = ["org.view_legalentity", "org.view_region", "org.view_location", "org.view_team", "org.view_staff"]
+PARTY_DESK = [
+    "parties.view_party",
+    "parties.add_party",
+    "parties.change_party",
+    "parties.view_interaction",
+    "parties.add_interaction",
+    "parties.change_interaction",
+]
+MANAGER = [
+    *PARTY_DESK,
+    *VIEW_ORG,
+    "parties.merge_party",
+    "parties.export_party",
+    "core.view_auditentry",
+]
+
+DEFAULT_ROLES: dict[str, dict[str, Any]] = {
+    "administrator": {
+        "name": _("Administrator"),
+        "scope": ScopeLevel.ORGANISATION,
+        "description": _("Users, roles, settings, legal entities and locations."),
+        "permissions": [
+            *MANAGER,
+            "org.manage_settings",
+            "org.add_staff",
+            "org.change_staff",
+            "org.view_role",
+            "org.change_role",
+            "org.view_invitation",
+            "org.add_invitation",
+            "parties.delete_interaction",
+            "parties.export_personal_data",
+            "parties.erase_party",
+        ],
+    },
+    "national_sales_manager": {
+        "name": _("National sales manager"),
+        "scope": ScopeLevel.ORGANISATION,
+        "description": _("Compares regions, approves larger discounts, assigns training, coaches."),
+        "permissions": MANAGER,
+    },
+    "regional_sales_manager": {
+        "name": _("Regional sales manager"),
+        "scope": ScopeLevel.REGION,
+        "description": _("Pipeline, rep scorecards and coaching in own regions."),
+        "permissions": MANAGER,
+    },
+    "sales_rep": {
+        "name": _("Sales rep"),
+        "scope": ScopeLevel.OWN,
+        "description": _("Own customers and the unassigned leads of the own region."),
+        "permissions": [*PARTY_DESK, "org.view_region", "org.view_location"],
+    },
+    "office_manager": {
+        "name": _("Office manager"),
+        "scope": ScopeLevel.LOCATION,
+        "description": _("Reception desk oversight and receptionist training at own locations."),
+        "permissions": [*MANAGER, "parties.export_personal_data"],
+    },
+    "receptionist": {
+        "name": _("Receptionist"),
+        "scope": ScopeLevel.LOCATION,
+        "description": _("Appointments, check-in, walk-ins and visitors at own location."),
+        "permissions": [*PARTY_DESK, "org.view_location"],
+    },
+    "finance_manager": {
+        "name": _("Finance manager / CFO"),
+        "scope": ScopeLevel.LEGAL_ENTITY,
+        "description": _("Posting standards, periods, approvals, reports and clerk oversight."),
+        "permissions": MANAGER,
+    },
+    "accounts_clerk": {
+        "name": _("Accounts clerk"),
+        "scope": ScopeLevel.LEGAL_ENTITY,
+        "description": _("Invoices, payments, journal entries and invoice queries."),
+        "permissions": [*PARTY_DESK, "org.view_legalentity"],
+    },
+    "auditor": {
+        "name": _("Auditor"),
+        "scope": ScopeLevel.LEGAL_ENTITY,
+        "description": _("Read-only access to the ledger, the audit trail and reports."),
+        "permissions": [
+            "parties.view_party",
+            "parties.view_interaction",
+            "core.view_auditentry",
+            *VIEW_ORG,
+        ],
+    },
+}
+
+
+def ensure_default_roles(*, overwrite: bool = False) -> int:
+    """Create missing shipped roles (with their permissions); return how many were created."""
+    from django.contrib.auth.models import Permission
+
+    from frontoffice.org.models import Role
+
+    perms = {
+        f"{p.content_type.app_label}.{p.codename}": p
+        for p in Permission.objects.select_related("content_type")
+    }
+    created = 0
+    for code, spec in DEFAULT_ROLES.items():
+        role, was_created = Role.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": str(spec["name"]),
+                "scope": spec["scope"],
+                "description": str(spec["description"]),
+                "is_default": True,
+            },
+        )
+        if was_created or overwrite:
+            missing = [p for p in spec["permissions"] if p not in perms]
+            if missing:
+                raise LookupError(f"Role {code} names unknown permissions: {missing}")
+            role.permissions.set([perms[p] for p in spec["permissions"]])
+            created += int(was_created)
+    return created
+
+
+def ensure_default_roles_after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    # post_migrate fires app by app; permissions of apps after `org` do not exist yet, so
+    # create every app's permissions first (idempotent), then the roles.
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in global_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
+    ensure_default_roles()
