@@ -166,9 +166,11 @@ def _apply_defaults_from_staff(actor: Any, party: Party) -> None:
     staff = _staff_of(actor)
     if staff is None:
         return
+    if party.region_id or party.location_id:
+        return  # the legal entity follows from the region or location
     if not party.legal_entity_id:
         party.legal_entity_id = staff.legal_entity_id
-    if not party.region_id and not party.location_id:
+    if party.legal_entity_id == staff.legal_entity_id:
         party.location_id = staff.home_location_id
         party.region_id = staff.home_region_id
 
