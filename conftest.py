@@ -27,7 +27,7 @@ import pytest
 
 from frontoffice.core.scoping import forget_scope
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "correct horse battery staple"  # noqa: S105 - test personas only
 
 
 def pytest_configure(config: Any) -> None:
@@ -87,7 +87,15 @@ class Org:
 
 
 def build_org() -> Org:
-    from frontoffice.org.models import LegalEntity, Location, Organisation, Region, Role, Staff, User
+    from frontoffice.org.models import (
+        LegalEntity,
+        Location,
+        Organisation,
+        Region,
+        Role,
+        Staff,
+        User,
+    )
 
     organisation = Organisation.objects.create(name="Frontoffice Demo Group")
     company = LegalEntity.objects.create(
@@ -106,10 +114,18 @@ def build_org() -> Org:
         region=north, legal_entity=company, name="North Dental Clinic", kind="clinic", city="Umeå"
     )
     sales_office = Location.objects.create(
-        region=north, legal_entity=company, name="North Sales Office", kind="sales_office", city="Luleå"
+        region=north,
+        legal_entity=company,
+        name="North Sales Office",
+        kind="sales_office",
+        city="Luleå",
     )
     south_office = Location.objects.create(
-        region=south, legal_entity=company, name="South Sales Office", kind="sales_office", city="Malmö"
+        region=south,
+        legal_entity=company,
+        name="South Sales Office",
+        kind="sales_office",
+        city="Malmö",
     )
     other_office = Location.objects.create(
         region=other_region, legal_entity=other_company, name="Other Office", city="Göteborg"
@@ -131,17 +147,36 @@ def build_org() -> Org:
     roles = {r.code: r for r in Role.objects.all()}
     for name, (role_code, entity, region, location) in specs.items():
         user = User.objects.create_user(
-            username=name, email=f"{name}@example.com", password=PASSWORD, first_name=name.title(), last_name="Test"
+            username=name,
+            email=f"{name}@example.com",
+            password=PASSWORD,
+            first_name=name.title(),
+            last_name="Test",
         )
         Staff.objects.create(
-            user=user, legal_entity=entity, role=roles[role_code], home_region=region, home_location=location
+            user=user,
+            legal_entity=entity,
+            role=roles[role_code],
+            home_region=region,
+            home_location=location,
         )
         people[name] = user
     Staff.objects.get(user=people["rsm_north"]).regions.add(north)
-    people["nobody"] = User.objects.create_user(username="nobody", email="nobody@example.com", password=PASSWORD)
+    people["nobody"] = User.objects.create_user(
+        username="nobody", email="nobody@example.com", password=PASSWORD
+    )
     return Org(
-        organisation, company, other_company, north, south, other_region, clinic, sales_office, south_office,
-        other_office, people,
+        organisation,
+        company,
+        other_company,
+        north,
+        south,
+        other_region,
+        clinic,
+        sales_office,
+        south_office,
+        other_office,
+        people,
     )
 
 

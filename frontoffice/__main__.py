@@ -1,6 +1,6 @@
 """The `frontoffice` command: every management command behind one entry point.
 
-    frontoffice demo          frontoffice migrate          frontoffice db_worker
+frontoffice demo          frontoffice migrate          frontoffice db_worker
 """
 
 import os

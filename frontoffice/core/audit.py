@@ -64,7 +64,12 @@ def audit_record(
 
 def audit_created(*, actor: Any, obj: models.Model, fields: Iterable[str], action: str) -> AuditEntry:
     after = snapshot(obj, fields)
-    return audit_record(actor=actor, action=action, obj=obj, changes={k: [None, v] for k, v in after.items() if v not in (None, "", [])})
+    return audit_record(
+        actor=actor,
+        action=action,
+        obj=obj,
+        changes={k: [None, v] for k, v in after.items() if v not in (None, "", [])},
+    )
 
 
 def audit_redact(obj: models.Model) -> int:

@@ -91,13 +91,9 @@ def forget_scope(user: Any) -> None:
 def _compute_scope(user: Any) -> UserScope:
     if user.is_superuser:
         return UserScope(level=ScopeLevel.ORGANISATION, user_id=user.pk, everything=True)
-    from frontoffice.org.models import Staff  # noqa: PLC0415 - org depends on core, not back
+    from frontoffice.org.models import Staff
 
-    staff = (
-        Staff.objects.select_related("role", "home_location")
-        .filter(user_id=user.pk, active=True)
-        .first()
-    )
+    staff = Staff.objects.select_related("role", "home_location").filter(user_id=user.pk, active=True).first()
     if staff is None or staff.role is None:
         return NO_SCOPE
     region_ids = set(staff.regions.values_list("pk", flat=True))

@@ -13,9 +13,7 @@ class RoleBackend(ModelBackend):
     def _get_role_permissions(self, user_obj: Any) -> Any:
         from django.contrib.auth.models import Permission
 
-        return Permission.objects.filter(
-            roles__staff__user=user_obj, roles__staff__active=True
-        )
+        return Permission.objects.filter(roles__staff__user=user_obj, roles__staff__active=True)
 
     def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:

@@ -25,7 +25,10 @@ class User(AbstractUser):
 
     email = models.EmailField(_("e-mail address"), unique=True)
     language = models.CharField(
-        _("language"), max_length=8, choices=[("en", _("English")), ("sv", _("Swedish"))], default="en"
+        _("language"),
+        max_length=8,
+        choices=[("en", _("English")), ("sv", _("Swedish"))],
+        default="en",
     )
 
     class Meta(AbstractUser.Meta):
@@ -51,17 +54,25 @@ class Organisation(BaseModel):
 
 class LegalEntity(BaseModel):
     organisation = models.ForeignKey(
-        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="legal_entities"
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="legal_entities",
     )
     name = models.CharField(_("name"), max_length=200)
     organisation_number = models.CharField(
         _("organisation number"), max_length=11, validators=[validate_organisation_number]
     )
-    vat_number = models.CharField(_("VAT number"), max_length=15, blank=True, validators=[validate_vat_number])
+    vat_number = models.CharField(
+        _("VAT number"), max_length=15, blank=True, validators=[validate_vat_number]
+    )
     base_currency = models.CharField(_("base currency"), max_length=3, default="SEK")
     country = models.CharField(_("country"), max_length=2, default="SE")
     default_language = models.CharField(
-        _("default language"), max_length=8, choices=[("en", _("English")), ("sv", _("Swedish"))], default="sv"
+        _("default language"),
+        max_length=8,
+        choices=[("en", _("English")), ("sv", _("Swedish"))],
+        default="sv",
     )
 
     objects = ScopedQuerySet.as_manager()
@@ -84,7 +95,10 @@ class LegalEntity(BaseModel):
 
 class Region(BaseModel):
     legal_entity = models.ForeignKey(
-        LegalEntity, verbose_name=_("legal entity"), on_delete=models.PROTECT, related_name="regions"
+        LegalEntity,
+        verbose_name=_("legal entity"),
+        on_delete=models.PROTECT,
+        related_name="regions",
     )
     name = models.CharField(_("name"), max_length=200)
     code = models.SlugField(_("code"), max_length=40)
@@ -111,9 +125,14 @@ class Location(BaseModel):
         SALES_OFFICE = "sales_office", _("Sales office")
         STORE = "store", _("Store")
 
-    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="locations")
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="locations"
+    )
     legal_entity = models.ForeignKey(
-        LegalEntity, verbose_name=_("legal entity"), on_delete=models.PROTECT, related_name="locations"
+        LegalEntity,
+        verbose_name=_("legal entity"),
+        on_delete=models.PROTECT,
+        related_name="locations",
     )
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OFFICE)
@@ -121,7 +140,9 @@ class Location(BaseModel):
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     country = models.CharField(_("country"), max_length=2, default="SE")
-    time_zone = models.CharField(_("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="Europe/Stockholm")
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="Europe/Stockholm"
+    )
     # {"mon": [["08:00", "17:00"]], ..., "sun": []}: one list of open intervals per weekday.
     opening_hours = models.JSONField(_("opening hours"), default=dict, blank=True)
 
@@ -141,10 +162,17 @@ class Location(BaseModel):
 
 
 class Team(BaseModel):
-    location = models.ForeignKey(Location, verbose_name=_("location"), on_delete=models.PROTECT, related_name="teams")
+    location = models.ForeignKey(
+        Location, verbose_name=_("location"), on_delete=models.PROTECT, related_name="teams"
+    )
     name = models.CharField(_("name"), max_length=200)
     lead = models.ForeignKey(
-        "Staff", verbose_name=_("team lead"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "Staff",
+        verbose_name=_("team lead"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     objects = ScopedQuerySet.as_manager()
@@ -191,19 +219,41 @@ class Staff(BaseModel):
     role = models.ForeignKey(Role, verbose_name=_("role"), on_delete=models.PROTECT, related_name="staff")
     title = models.CharField(_("job title"), max_length=120, blank=True)
     supervisor = models.ForeignKey(
-        "self", verbose_name=_("supervisor"), null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+        "self",
+        verbose_name=_("supervisor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
     )
     home_region = models.ForeignKey(
-        Region, verbose_name=_("home region"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Region,
+        verbose_name=_("home region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     home_location = models.ForeignKey(
-        Location, verbose_name=_("home location"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Location,
+        verbose_name=_("home location"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     team = models.ForeignKey(
-        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
     )
     regions = models.ManyToManyField(Region, verbose_name=_("regions managed"), blank=True, related_name="+")
-    locations = models.ManyToManyField(Location, verbose_name=_("locations managed"), blank=True, related_name="+")
+    locations = models.ManyToManyField(
+        Location, verbose_name=_("locations managed"), blank=True, related_name="+"
+    )
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     active = models.BooleanField(_("active"), default=True)
 
@@ -230,7 +280,9 @@ class Invitation(BaseModel):
     last_name = models.CharField(_("last name"), max_length=150)
     legal_entity = models.ForeignKey(LegalEntity, verbose_name=_("legal entity"), on_delete=models.CASCADE)
     role = models.ForeignKey(Role, verbose_name=_("role"), on_delete=models.PROTECT)
-    home_region = models.ForeignKey(Region, verbose_name=_("home region"), null=True, blank=True, on_delete=models.SET_NULL)
+    home_region = models.ForeignKey(
+        Region, verbose_name=_("home region"), null=True, blank=True, on_delete=models.SET_NULL
+    )
     home_location = models.ForeignKey(
         Location, verbose_name=_("home location"), null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -255,7 +307,9 @@ class Invitation(BaseModel):
 class ApiToken(BaseModel):
     """A personal API token. Only a SHA-256 hash is stored; the token is shown once."""
 
-    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(_("prefix"), max_length=12)
     token_hash = models.CharField(max_length=64, unique=True)

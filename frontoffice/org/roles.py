@@ -13,7 +13,13 @@ from django.utils.translation import gettext_lazy as _
 
 from frontoffice.core.scoping import ScopeLevel
 
-VIEW_ORG = ["org.view_legalentity", "org.view_region", "org.view_location", "org.view_team", "org.view_staff"]
+VIEW_ORG = [
+    "org.view_legalentity",
+    "org.view_region",
+    "org.view_location",
+    "org.view_team",
+    "org.view_staff",
+]
 PARTY_DESK = [
     "parties.view_party",
     "parties.add_party",

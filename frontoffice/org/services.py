@@ -12,7 +12,7 @@ from django.utils import timezone
 from frontoffice.core.audit import audit_record
 from frontoffice.org.models import ApiToken
 
-TOKEN_PREFIX = "fo_"
+TOKEN_PREFIX = "fo_"  # noqa: S105 - a public prefix, not a secret
 
 
 def _hash(raw: str) -> str:

@@ -59,12 +59,11 @@ def normalise_vat_number(value: str) -> str:
             _("Enter a VAT number starting with the country code, e.g. SE556036079301."),
             code="vat_number_format",
         )
-    if raw.startswith("SE"):
-        if not re.fullmatch(r"SE\d{10}01", raw) or not luhn_valid(raw[2:12]):
-            raise ValidationError(
-                _("A Swedish VAT number is SE, the ten-digit organisation number and 01."),
-                code="vat_number_se",
-            )
+    if raw.startswith("SE") and (not re.fullmatch(r"SE\d{10}01", raw) or not luhn_valid(raw[2:12])):
+        raise ValidationError(
+            _("A Swedish VAT number is SE, the ten-digit organisation number and 01."),
+            code="vat_number_se",
+        )
     return raw
 
 

@@ -65,7 +65,10 @@ class Party(BaseModel):
     city = models.CharField(_("city"), max_length=100, blank=True)
     country = models.CharField(_("country"), max_length=2, default="SE")
     language = models.CharField(
-        _("language"), max_length=8, choices=[("en", _("English")), ("sv", _("Swedish"))], default="sv"
+        _("language"),
+        max_length=8,
+        choices=[("en", _("English")), ("sv", _("Swedish"))],
+        default="sv",
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="parties")
     source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.OTHER)
@@ -78,23 +81,43 @@ class Party(BaseModel):
         related_name="owned_parties",
     )
     legal_entity = models.ForeignKey(
-        "org.LegalEntity", verbose_name=_("legal entity"), on_delete=models.PROTECT, related_name="+"
+        "org.LegalEntity",
+        verbose_name=_("legal entity"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     region = models.ForeignKey(
-        "org.Region", verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "org.Region",
+        verbose_name=_("region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     location = models.ForeignKey(
-        "org.Location", verbose_name=_("location"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "org.Location",
+        verbose_name=_("location"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     consent_data_processing = models.BooleanField(_("consent to data processing"), default=False)
-    consent_data_processing_at = models.DateTimeField(_("data processing consent given"), null=True, blank=True)
+    consent_data_processing_at = models.DateTimeField(
+        _("data processing consent given"), null=True, blank=True
+    )
     consent_marketing = models.BooleanField(_("consent to marketing"), default=False)
     consent_marketing_at = models.DateTimeField(_("marketing consent given"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     # Lower-cased name, e-mail, phone digits and organisation number: what search matches.
     search_text = models.TextField(editable=False, default="")
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     erased_at = models.DateTimeField(_("erased"), null=True, blank=True)
     created_by = models.ForeignKey(
@@ -130,7 +153,9 @@ class Party(BaseModel):
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(display_name=""), name="party_display_name_not_empty"),
-            models.CheckConstraint(condition=~Q(merged_into=models.F("id")), name="party_not_merged_into_self"),
+            models.CheckConstraint(
+                condition=~Q(merged_into=models.F("id")), name="party_not_merged_into_self"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -178,26 +203,43 @@ class Interaction(BaseModel):
         OUTBOUND = "outbound", _("Outbound")
         INTERNAL = "internal", _("Internal")
 
-    party = models.ForeignKey(Party, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="interactions")
+    party = models.ForeignKey(
+        Party, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="interactions"
+    )
     staff = models.ForeignKey(
-        "org.Staff", verbose_name=_("staff member"), null=True, blank=True, on_delete=models.PROTECT, related_name="interactions"
+        "org.Staff",
+        verbose_name=_("staff member"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="interactions",
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
-    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.INBOUND)
+    direction = models.CharField(
+        _("direction"), max_length=10, choices=Direction.choices, default=Direction.INBOUND
+    )
     started_at = models.DateTimeField(_("started"))
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     subject = models.CharField(_("subject"), max_length=200)
     outcome = models.TextField(_("outcome"), blank=True)
     # The record this interaction concerns (appointment, lead, deal, invoice line, ...).
-    concerns_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    concerns_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     concerns_id = models.CharField(max_length=64, blank=True)
     concerns = GenericForeignKey("concerns_type", "concerns_id")
     # Scope: copied from the staff member (or the party) when recorded.
     legal_entity = models.ForeignKey("org.LegalEntity", on_delete=models.PROTECT, related_name="+")
-    region = models.ForeignKey("org.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    location = models.ForeignKey("org.Location", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    region = models.ForeignKey(
+        "org.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    location = models.ForeignKey(
+        "org.Location", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

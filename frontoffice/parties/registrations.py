@@ -19,7 +19,13 @@ from frontoffice.core.registry import (
 
 register_nav(NavItem("parties", _("Customers"), "parties:party-list", "parties.view_party", order=10))
 register_nav(
-    NavItem("interactions", _("Interactions"), "parties:interaction-list", "parties.view_interaction", order=20)
+    NavItem(
+        "interactions",
+        _("Interactions"),
+        "parties:interaction-list",
+        "parties.view_interaction",
+        order=20,
+    )
 )
 
 

@@ -67,7 +67,12 @@ def _staff_of(actor: Any) -> Staff | None:
 
 
 def party_find_duplicates(
-    *, actor: Any, email: str = "", phone: str = "", organisation_number: str = "", exclude_id: int | None = None
+    *,
+    actor: Any,
+    email: str = "",
+    phone: str = "",
+    organisation_number: str = "",
+    exclude_id: int | None = None,
 ) -> models.QuerySet[Party]:
     """Visible active parties that share the e-mail, phone or organisation number."""
     q = models.Q()
@@ -106,7 +111,9 @@ def _clean_party(party: Party) -> None:
             errors["organisation_number"] = [exc]
     if party.kind == Party.Kind.PERSON:
         if not (party.first_name or party.last_name):
-            errors["last_name"] = [ValidationError(_("A person needs a first or last name."), code="required")]
+            errors["last_name"] = [
+                ValidationError(_("A person needs a first or last name."), code="required")
+            ]
         party.display_name = f"{party.first_name} {party.last_name}".strip()
     else:
         if not party.organisation_name:
@@ -132,7 +139,17 @@ def _clean_party(party: Party) -> None:
     national = "0" + digits[2:] if party.phone.startswith("+46") else ""
     party.search_text = search_key(
         " ".join(
-            filter(None, [party.display_name, party.email, digits, national, party.organisation_number, party.city])
+            filter(
+                None,
+                [
+                    party.display_name,
+                    party.email,
+                    digits,
+                    national,
+                    party.organisation_number,
+                    party.city,
+                ],
+            )
         )
     )
     if errors:
@@ -151,13 +168,18 @@ def _check_in_scope(actor: Any, party: Party) -> None:
     ok = {
         "legal_entity": party.legal_entity_id == scope.legal_entity_id,
         "region": party.legal_entity_id == scope.legal_entity_id and party.region_id in scope.region_ids,
-        "location": party.legal_entity_id == scope.legal_entity_id and party.location_id in scope.location_ids,
+        "location": party.legal_entity_id == scope.legal_entity_id
+        and party.location_id in scope.location_ids,
         "own": party.legal_entity_id == scope.legal_entity_id
         and (party.owner_id == actor.pk or (party.owner_id is None and party.region_id in scope.region_ids)),
     }.get(level, False)
     if not ok:
         raise ValidationError(
-            {"location": _("You can only keep customers inside your own scope (legal entity, region or location).")},
+            {
+                "location": _(
+                    "You can only keep customers inside your own scope (legal entity, region or location)."
+                )
+            },
             code="out_of_scope",
         )
 
@@ -216,7 +238,10 @@ def party_create(
     if not allow_duplicate:
         dupes = list(
             party_find_duplicates(
-                actor=actor, email=party.email, phone=party.phone, organisation_number=party.organisation_number
+                actor=actor,
+                email=party.email,
+                phone=party.phone,
+                organisation_number=party.organisation_number,
             )
         )
         if dupes:
@@ -246,10 +271,17 @@ def party_update(*, actor: Any, party: Party, tags: Iterable[str] | None = None,
     _require(actor, "parties.change_party")
     party = visible_to(Party.objects.select_for_update(), actor).get(pk=party.pk)
     if party.is_erased or party.is_merged:
-        raise ValidationError(_("This customer was erased or merged and can no longer be changed."), code="locked")
+        raise ValidationError(
+            _("This customer was erased or merged and can no longer be changed."), code="locked"
+        )
     before = snapshot(party, AUDITED_FIELDS)
     for name, value in fields.items():
-        if name not in PARTY_FIELDS and name not in {"owner_id", "region_id", "location_id", "legal_entity_id"}:
+        if name not in PARTY_FIELDS and name not in {
+            "owner_id",
+            "region_id",
+            "location_id",
+            "legal_entity_id",
+        }:
             raise TypeError(f"Unknown party field: {name}")
         setattr(party, name, value)
     _clean_party(party)
@@ -282,19 +314,25 @@ def party_merge(*, actor: Any, source: Party, target: Party) -> Party:
     _require(actor, "parties.merge_party")
     if source.pk == target.pk:
         raise ValidationError(_("A customer cannot be merged into itself."), code="merge_self")
-    locked = {p.pk: p for p in visible_to(Party.objects.select_for_update(), actor).filter(pk__in=[source.pk, target.pk])}
+    locked = {
+        p.pk: p
+        for p in visible_to(Party.objects.select_for_update(), actor).filter(pk__in=[source.pk, target.pk])
+    }
     if len(locked) != 2:
         raise PermissionDenied(_("Both customers must be inside your scope."))
     source, target = locked[source.pk], locked[target.pk]
     for party in (source, target):
         if party.is_merged or party.is_erased:
             raise ValidationError(
-                _("%(name)s was already merged or erased.") % {"name": party.display_name}, code="merge_locked"
+                _("%(name)s was already merged or erased.") % {"name": party.display_name},
+                code="merge_locked",
             )
     before_target = snapshot(target, AUDITED_FIELDS)
     moved: dict[str, int] = {}
     for rel in _relations_to(Party):
-        count = rel.related_model._base_manager.filter(**{rel.field.name: source}).update(**{rel.field.name: target})
+        count = rel.related_model._base_manager.filter(**{rel.field.name: source}).update(
+            **{rel.field.name: target}
+        )
         if count:
             moved[f"{rel.related_model._meta.label}.{rel.field.name}"] = count
     # Generic relations (e.g. interactions concerning the party).
@@ -334,13 +372,20 @@ def party_merge(*, actor: Any, source: Party, target: Party) -> Party:
         actor=actor,
         action="parties.party.merged_in",
         obj=target,
-        changes={**changes, "merged_from": [None, f"{source.display_name} (#{source.pk})"], "moved": [None, moved]},
+        changes={
+            **changes,
+            "merged_from": [None, f"{source.display_name} (#{source.pk})"],
+            "moved": [None, moved],
+        },
     )
     audit_record(
         actor=actor,
         action="parties.party.merged_away",
         obj=source,
-        changes={"merged_into": [None, f"{target.display_name} (#{target.pk})"], "moved": [None, moved]},
+        changes={
+            "merged_into": [None, f"{target.display_name} (#{target.pk})"],
+            "moved": [None, moved],
+        },
     )
     return target
 
@@ -356,11 +401,13 @@ def party_export_personal_data(*, actor: Any, party: Party) -> dict[str, Any]:
         "exported_at": timezone.now().isoformat(),
         "party": {
             "id": party.pk,
-            **{k: v for k, v in snapshot(party, AUDITED_FIELDS).items()},
+            **dict(snapshot(party, AUDITED_FIELDS).items()),
             "consent_data_processing_at": party.consent_data_processing_at.isoformat()
             if party.consent_data_processing_at
             else None,
-            "consent_marketing_at": party.consent_marketing_at.isoformat() if party.consent_marketing_at else None,
+            "consent_marketing_at": party.consent_marketing_at.isoformat()
+            if party.consent_marketing_at
+            else None,
             "created_at": party.created_at.isoformat(),
         },
     }
@@ -450,7 +497,9 @@ def interaction_record(
         _require(actor, "parties.add_interaction")
         party = visible_to(Party.objects.all(), actor).get(pk=party.pk)
     if party.is_merged or party.is_erased:
-        raise ValidationError(_("Interactions cannot be added to a merged or erased customer."), code="locked")
+        raise ValidationError(
+            _("Interactions cannot be added to a merged or erased customer."), code="locked"
+        )
     if staff is None and actor is not None and actor.is_authenticated:
         staff = _staff_of(actor)
     interaction = Interaction(
@@ -480,6 +529,10 @@ def interaction_record(
         actor=actor,
         action="parties.interaction.recorded",
         obj=interaction,
-        changes={"party": [None, party.display_name], "kind": [None, kind], "subject": [None, interaction.subject]},
+        changes={
+            "party": [None, party.display_name],
+            "kind": [None, kind],
+            "subject": [None, interaction.subject],
+        },
     )
     return interaction

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 def parties(org):
     admin = org.user("admin")
     return {
-        "north_rep_own": make_party(admin, last_name="NorthOwn", location=org.sales_office, owner=org.user("rep_north")),
+        "north_rep_own": make_party(
+            admin, last_name="NorthOwn", location=org.sales_office, owner=org.user("rep_north")
+        ),
         "north_unassigned": make_party(admin, last_name="NorthFree", region=org.north),
         "north_clinic": make_party(admin, last_name="Clinic", location=org.clinic),
         "south": make_party(admin, last_name="South", location=org.south_office, owner=org.user("rep_south")),
@@ -78,7 +80,10 @@ def test_inactive_staff_sees_nothing(org, parties):
 def test_org_units_fall_back_to_broader_level(org):
     assert sorted(r.code for r in visible_to(Region.objects.all(), org.user("rep_north"))) == ["north"]
     assert sorted(r.code for r in visible_to(Region.objects.all(), org.user("receptionist"))) == ["north"]
-    assert sorted(r.code for r in visible_to(Region.objects.all(), org.user("clerk"))) == ["north", "south"]
+    assert sorted(r.code for r in visible_to(Region.objects.all(), org.user("clerk"))) == [
+        "north",
+        "south",
+    ]
     assert [loc.name for loc in visible_to(Location.objects.all(), org.user("receptionist"))] == [
         "North Dental Clinic"
     ]
@@ -86,12 +91,22 @@ def test_org_units_fall_back_to_broader_level(org):
 
 def test_interactions_follow_the_recording_staff_members_scope(org, parties):
     interaction_record(
-        actor=org.user("receptionist"), party=parties["north_clinic"], kind="visit", channel="in_person", subject="Check-up"
+        actor=org.user("receptionist"),
+        party=parties["north_clinic"],
+        kind="visit",
+        channel="in_person",
+        subject="Check-up",
     )
     interaction_record(
-        actor=org.user("rep_south"), party=parties["south"], kind="call", channel="phone", subject="First call"
+        actor=org.user("rep_south"),
+        party=parties["south"],
+        kind="call",
+        channel="phone",
+        subject="First call",
     )
-    assert [i.subject for i in visible_to(Interaction.objects.all(), org.user("office_manager"))] == ["Check-up"]
+    assert [i.subject for i in visible_to(Interaction.objects.all(), org.user("office_manager"))] == [
+        "Check-up"
+    ]
     assert [i.subject for i in visible_to(Interaction.objects.all(), org.user("rep_south"))] == ["First call"]
     assert [i.subject for i in visible_to(Interaction.objects.all(), org.user("rep_north"))] == []
     assert sorted(i.subject for i in visible_to(Interaction.objects.all(), org.user("auditor"))) == [

@@ -2,7 +2,16 @@
 
 import factory
 
-from frontoffice.org.models import LegalEntity, Location, Organisation, Region, Role, Staff, Team, User
+from frontoffice.org.models import (
+    LegalEntity,
+    Location,
+    Organisation,
+    Region,
+    Role,
+    Staff,
+    Team,
+    User,
+)
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):
