@@ -5,7 +5,10 @@ SHELL := /bin/bash
 help:
 	@echo "make dev      set up and serve the app on http://127.0.0.1:8000 with demo data"
 	@echo "make test     set up and run lint, checks and the test suite on SQLite and PostgreSQL"
+	@echo "make test-pg  the test suite on PostgreSQL only (PG_URL, default postgres://postgres@127.0.0.1:5432/frontoffice)"
 	@echo "make lint     ruff check and format check"
+	@echo "make check    system checks, including the deployment checks with production settings"
+	@echo "make bench    customer list/search benchmark (DATABASE_URL; QUICK=1 for 10,000 rows)"
 	@echo "make fmt      ruff fix and format"
 	@echo "make schema   regenerate docs/api/openapi.yaml"
 	@echo "make messages update the Swedish catalogue (then translate and commit)"
@@ -18,6 +21,18 @@ test:
 
 setup:
 	@bash scripts/setup.sh
+
+PG_URL ?= postgres://postgres@127.0.0.1:5432/frontoffice
+test-pg: setup
+	DATABASE_URL=$(PG_URL) .venv/bin/pytest -q -p no:cacheprovider
+
+check: setup
+	.venv/bin/frontoffice check --fail-level WARNING
+	DEBUG=false SECRET_KEY=check-only-not-a-real-secret-key-0123456789abcdefghijklmnop ALLOWED_HOSTS=frontoffice.example.com \
+		.venv/bin/frontoffice check --deploy --fail-level WARNING
+
+bench: setup
+	.venv/bin/python bench/parties.py $(if $(QUICK),--quick,)
 
 lint: setup
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
@@ -32,4 +47,4 @@ messages: setup
 	.venv/bin/frontoffice makemessages -l sv --no-obsolete --add-location file -i ".venv/*" -i "var/*" -i "bench/*"
 	.venv/bin/frontoffice makemessages -d djangojs -l sv --no-obsolete -i ".venv/*" -i "var/*" -i "staticfiles/*" || true
 
-.PHONY: help dev test setup lint fmt schema messages
+.PHONY: help dev test test-pg setup check bench lint fmt schema messages
