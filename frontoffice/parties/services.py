@@ -170,17 +170,21 @@ def _check_in_scope(actor: Any, party: Party) -> None:
         "region": party.legal_entity_id == scope.legal_entity_id and party.region_id in scope.region_ids,
         "location": party.legal_entity_id == scope.legal_entity_id
         and party.location_id in scope.location_ids,
+        # A rep keeps customers in their own regions only, owned by them or unassigned.
         "own": party.legal_entity_id == scope.legal_entity_id
-        and (party.owner_id == actor.pk or (party.owner_id is None and party.region_id in scope.region_ids)),
+        and party.region_id in scope.region_ids
+        and party.owner_id in (actor.pk, None),
     }.get(level, False)
     if not ok:
         raise ValidationError(
             {
-                "location": _(
-                    "You can only keep customers inside your own scope (legal entity, region or location)."
+                "location": ValidationError(
+                    _(
+                        "You can only keep customers inside your own scope (legal entity, region or location)."
+                    ),
+                    code="out_of_scope",
                 )
-            },
-            code="out_of_scope",
+            }
         )
 
 
@@ -246,10 +250,9 @@ def party_create(
         )
         if dupes:
             raise ValidationError(
-                _("A customer with the same e-mail, phone or organisation number already exists: %(names)s.")
-                % {"names": ", ".join(d.display_name for d in dupes)},
+                _("A customer with the same e-mail, phone or organisation number already exists: %(names)s."),
                 code="duplicate",
-                params={"ids": [d.pk for d in dupes]},
+                params={"names": ", ".join(d.display_name for d in dupes), "ids": [d.pk for d in dupes]},
             )
     _set_consent_dates(party, None)
     party.created_by = actor if actor.is_authenticated else None
@@ -522,7 +525,9 @@ def interaction_record(
         interaction.concerns_type = ContentType.objects.get_for_model(concerns)
         interaction.concerns_id = str(concerns.pk)
     if interaction.ended_at and interaction.ended_at < interaction.started_at:
-        raise ValidationError({"ended_at": _("The end must be after the start.")}, code="ends_before_start")
+        raise ValidationError(
+            {"ended_at": ValidationError(_("The end must be after the start."), code="ends_before_start")}
+        )
     interaction.full_clean(exclude=["concerns_type", "concerns_id"])
     interaction.save()
     audit_record(
