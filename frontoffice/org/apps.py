@@ -9,7 +9,10 @@ class OrgConfig(AppConfig):
     verbose_name = _("Organisation")
 
     def ready(self) -> None:
-        from frontoffice.org import roles
+        from frontoffice.org import (
+            registrations,  # noqa: F401 - navigation and search
+            roles,
+        )
 
         # Permissions exist only after post_migrate, so default roles are seeded there.
         post_migrate.connect(roles.ensure_default_roles_after_migrate, sender=self)

@@ -82,3 +82,24 @@ class StaffFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     legal_entity = factory.SubFactory(LegalEntityFactory)
     role = factory.LazyFunction(lambda: role("sales_rep"))
+
+
+def make_entity_admin(org, *, username: str = "entity_admin"):
+    """An administrator whose role sees only ``org.other_company`` (legal-entity scope)."""
+    from django.contrib.auth.models import Permission
+
+    from frontoffice.core.scoping import ScopeLevel
+
+    role = Role.objects.create(
+        code="entity_admin", name="Entity administrator", scope=ScopeLevel.LEGAL_ENTITY
+    )
+    role.permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="org", codename__in=["manage_settings", "view_staff", "view_legalentity"]
+        )
+    )
+    user = User.objects.create_user(
+        username=username, email=f"{username}@example.com", password="correct horse battery staple"
+    )
+    Staff.objects.create(user=user, legal_entity=org.other_company, role=role, home_region=org.other_region)
+    return user
