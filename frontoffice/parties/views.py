@@ -77,6 +77,13 @@ def _sort_columns(ordering: str) -> list[dict[str, Any]]:
     return columns
 
 
+def _wants_fragment(request: HttpRequest, target: str) -> bool:
+    """HTMX asks for the ``target`` region (boosted links elsewhere still get the whole page)."""
+    if not request.htmx:
+        return False
+    return not request.htmx.boosted or request.htmx.target == target
+
+
 def _add_service_errors(form: Any, exc: ValidationError) -> None:
     """Put a service's ``ValidationError`` on the form fields it names (others: non-field)."""
     if hasattr(exc, "error_dict"):
@@ -104,7 +111,7 @@ def party_list(request: HttpRequest) -> HttpResponse:
         "columns": _sort_columns(filters["ordering"]),
         "is_filtered": form.is_filtered,
     }
-    if request.htmx:
+    if _wants_fragment(request, "party-results"):
         return render(request, "parties/party_list.html#party-results", context)
     return render(request, "parties/party_list.html", context)
 
@@ -217,6 +224,9 @@ def party_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def party_edit(request: HttpRequest, pk: int) -> HttpResponse:
     party = selectors.party_get(user=request.user, pk=pk)
+    if party.is_merged or party.is_erased:
+        messages.error(request, _("This customer was erased or merged and can no longer be changed."))
+        return redirect(party)
     form = PartyForm(request.POST or None, user=request.user, initial=PartyForm.initial_for(party))
     if request.method == "POST" and form.is_valid():
         try:
@@ -248,7 +258,7 @@ def _detail_context(request: HttpRequest, party: Party, interaction_form: Intera
 @require_GET
 def party_detail(request: HttpRequest, pk: int) -> HttpResponse:
     party = selectors.party_get(user=request.user, pk=pk)
-    if request.htmx:
+    if _wants_fragment(request, "party-timeline"):
         return render(request, "parties/party_detail.html#party-timeline", _timeline_context(request, party))
     return render(request, "parties/party_detail.html", _detail_context(request, party, None))
 
@@ -298,7 +308,7 @@ def interaction_list(request: HttpRequest) -> HttpResponse:
         "page_obj": _page(request, interactions, settings.FRONTOFFICE_PAGE_SIZE),
         "is_filtered": form.is_filtered,
     }
-    if request.htmx:
+    if _wants_fragment(request, "interaction-results"):
         return render(request, "parties/interaction_list.html#interaction-results", context)
     return render(request, "parties/interaction_list.html", context)
 

@@ -158,6 +158,13 @@ def test_htmx_requests_get_only_the_results_fragment(client_for, clinic_party):
     assert 'href="/customers/export/?q=%C3%A5sa"' in content
 
 
+def test_a_boosted_navigation_to_the_list_gets_the_whole_page(client_for, clinic_party):
+    response = client_for("admin").get(
+        reverse("parties:party-list"), HTTP_HX_REQUEST="true", HTTP_HX_BOOSTED="true", HTTP_HX_TARGET="main"
+    )
+    assert b"<main" in response.content
+
+
 def test_an_empty_list_says_there_are_no_customers_yet(client_for, org):
     content = client_for("admin").get(reverse("parties:party-list")).content.decode()
     assert "No customers yet." in content
@@ -389,6 +396,17 @@ def test_moving_a_customer_out_of_the_editors_scope_is_an_inline_error(client_fo
     assert [e.code for e in response.context["form"].errors.as_data()["location"]] == ["out_of_scope"]
     clinic_party.refresh_from_db()
     assert clinic_party.location == org.clinic
+
+
+def test_an_erased_customer_cannot_be_edited(org, client_for, clinic_party):
+    services.party_erase(actor=org.user("admin"), party=clinic_party)
+    response = client_for("admin").post(
+        reverse("parties:party-edit", args=[clinic_party.pk]), _form_data(), follow=True
+    )
+    assert response.redirect_chain == [(clinic_party.get_absolute_url(), 302)]
+    assert "This customer was erased or merged and can no longer be changed." in response.content.decode()
+    clinic_party.refresh_from_db()
+    assert clinic_party.first_name == ""
 
 
 def test_an_invalid_edit_changes_nothing(client_for, clinic_party):
