@@ -135,6 +135,16 @@ def _clean_party(party: Party) -> None:
                 ValidationError(_("This region belongs to another legal entity."), code="region_entity")
             ]
         party.legal_entity_id = region.legal_entity_id
+    if party.owner_id and party.legal_entity_id:
+        owner_ok = Staff.objects.filter(
+            user_id=party.owner_id, legal_entity_id=party.legal_entity_id
+        ).exists()
+        if not owner_ok:
+            errors["owner"] = [
+                ValidationError(
+                    _("The owner must be a staff member of the customer's legal entity."), code="owner_entity"
+                )
+            ]
     digits = "".join(ch for ch in party.phone if ch.isdigit())
     national = "0" + digits[2:] if party.phone.startswith("+46") else ""
     party.search_text = search_key(
