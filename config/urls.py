@@ -2,11 +2,15 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from frontoffice.core import views as core_views
+
 urlpatterns = [
     path("", include("frontoffice.core.urls")),
     path("customers/", include("frontoffice.parties.urls")),
     path("settings/", include("frontoffice.org.urls")),
     path("api/v1/", include("frontoffice.api.urls")),
+    path("accounts/", include("frontoffice.core.urls_auth")),
+    path("i18n/setlang/", core_views.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
 ]
@@ -20,5 +24,3 @@ if settings.DEBUG:
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
-
-urlpatterns += [path("accounts/", include("django.contrib.auth.urls"))]

@@ -1,20 +1,32 @@
-"""Shell views: home, global search, health check and error pages."""
+"""Shell views: home, global search, sign-in, language, health check and error pages."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.views import i18n as i18n_views
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from frontoffice.core.forms import ThrottledAuthenticationForm
+from frontoffice.core.scoping import ScopeLevel, user_scope
 from frontoffice.core.selectors import global_search
+from frontoffice.org.models import LegalEntity, Location, Region, Staff
+from frontoffice.parties.selectors import interaction_list, party_list
 
 API_PREFIX = "/api/"
+SEARCH_POPUP_ID = "global-search-results"
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -46,7 +58,9 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
         return _api_error(_("Internal server error."), "server_error", 500)
-    return render(request, "errors/500.html", status=500)
+    # Rendered without the request's context processors: the error may come from the
+    # database, and the navigation they build would fail the same way.
+    return HttpResponseServerError(loader.render_to_string("errors/500.html"))
 
 
 @never_cache
@@ -62,9 +76,104 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
+class LoginView(auth_views.LoginView):
+    """Sign-in with throttling; the page then appears in the user's saved language."""
+
+    form_class = ThrottledAuthenticationForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        language = form.get_user().language
+        if language in dict(settings.LANGUAGES):
+            _set_language_cookie(response, language)
+        return response
+
+
+def _set_language_cookie(response: HttpResponse, language: str) -> None:
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's ``set_language``; a signed-in user's choice is also saved on their account."""
+    response = i18n_views.set_language(request)
+    language = request.POST.get(i18n_views.LANGUAGE_QUERY_PARAMETER, "")
+    user = request.user
+    if (
+        request.method == "POST"
+        and user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+        and user.language != language
+    ):
+        # A personal preference of the signed-in user on their own account: not a business
+        # record, so no audit entry. Belongs in org.services once that offers a user service.
+        user.language = language
+        user.save(update_fields=["language"])
+    return response
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {})
+    """Start page: who the user is, what they can reach, and links to their desks."""
+    user = request.user
+    scope = user_scope(user)
+    staff = _staff_profile(user)
+    counts: dict[str, int] = {}
+    if not scope.nothing:
+        if user.has_perm("parties.view_party"):
+            counts["customers"] = party_list(user=user).count()
+        if user.has_perm("parties.view_interaction"):
+            start = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time.min))
+            counts["interactions_today"] = (
+                interaction_list(user=user)
+                .filter(started_at__gte=start, started_at__lt=start + datetime.timedelta(days=1))
+                .count()
+            )
+    context = {
+        "staff": staff,
+        "scope": scope,
+        "scope_label": ScopeLevel(scope.level).label if scope.level else "",
+        "scope_units": _scope_units(scope),
+        "counts": counts,
+    }
+    return render(request, "core/home.html", context)
+
+
+def _staff_profile(user: Any) -> Any:
+    return (
+        Staff.objects.select_related("role", "legal_entity", "home_region", "home_location", "team")
+        .filter(user_id=user.pk, active=True)
+        .first()
+    )
+
+
+def _scope_units(scope: Any) -> dict[str, list[str]]:
+    """Names of the legal entity, regions and locations the user's reach is made of."""
+    units: dict[str, list[str]] = {"legal_entities": [], "regions": [], "locations": []}
+    if scope.nothing or scope.everything:
+        return units
+    if scope.legal_entity_id:
+        units["legal_entities"] = list(
+            LegalEntity.objects.filter(pk=scope.legal_entity_id).values_list("name", flat=True)
+        )
+    if scope.level in (ScopeLevel.REGION, ScopeLevel.OWN, ScopeLevel.LOCATION) and scope.region_ids:
+        units["regions"] = list(
+            Region.objects.filter(pk__in=scope.region_ids).order_by("name").values_list("name", flat=True)
+        )
+    if scope.level == ScopeLevel.LOCATION and scope.location_ids:
+        units["locations"] = list(
+            Location.objects.filter(pk__in=scope.location_ids).order_by("name").values_list("name", flat=True)
+        )
+    return units
 
 
 @login_required
@@ -73,6 +182,11 @@ def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     groups: list[dict[str, Any]] = global_search(user=request.user, query=query) if len(query) >= 2 else []
     context = {"query": query, "groups": groups}
-    if request.htmx:
-        return render(request, "core/search.html#search-results", context)
-    return render(request, "core/search.html", context)
+    # A history restore (the back button after a live search) needs the whole page.
+    if request.htmx and not request.htmx.history_restore_request:
+        context["in_popup"] = request.htmx.target == SEARCH_POPUP_ID
+        response = render(request, "core/search.html#search-results", context)
+    else:
+        response = render(request, "core/search.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
