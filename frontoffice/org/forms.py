@@ -93,6 +93,7 @@ class LocationForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         hours = kwargs.pop("opening_hours", None) or {}
         super().__init__(*args, **kwargs)
+        self.stored_hours = hours
         self.fields["region"].queryset = selectors.region_list(user=user)
         for key, label in WEEKDAYS:
             intervals = hours.get(key) or []
@@ -150,7 +151,10 @@ class LocationForm(forms.Form):
                     ),
                 )
             else:
-                hours[key] = [[opens, closes]]
+                stored = self.stored_hours.get(key) or []
+                # The editor shows one interval a day; extra stored ones (a lunch break set
+                # through the API) survive as long as the first interval is left as it was.
+                hours[key] = stored if stored and stored[0] == [opens, closes] else [[opens, closes]]
         data["opening_hours"] = hours
         return data
 

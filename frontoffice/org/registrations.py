@@ -13,14 +13,14 @@ register_nav(
     NavItem("org-tree", _("Organisation"), "org:tree", "org.manage_settings", order=10, section="settings")
 )
 register_nav(
-    NavItem("org-staff", _("Staff"), "org:staff-list", "org.manage_settings", order=20, section="settings")
+    NavItem("staff", _("Staff"), "org:staff-list", "org.manage_settings", order=20, section="settings")
 )
 register_nav(
-    NavItem("org-roles", _("Roles"), "org:role-list", "org.manage_settings", order=30, section="settings")
+    NavItem("roles", _("Roles"), "org:role-list", "org.manage_settings", order=30, section="settings")
 )
 register_nav(
     NavItem(
-        "org-invitations",
+        "invitations",
         _("Invitations"),
         "org:invitation-list",
         "org.manage_settings",
@@ -29,7 +29,7 @@ register_nav(
     )
 )
 # Every signed-in user manages their own API tokens.
-register_nav(NavItem("org-tokens", _("API tokens"), "org:token-list", None, order=90, section="settings"))
+register_nav(NavItem("api-tokens", _("API tokens"), "org:token-list", None, order=90, section="settings"))
 
 
 def _search_staff(user: Any, query: str, limit: int) -> list[SearchHit]:

@@ -385,10 +385,10 @@ def location_update(*, actor: Any, location: Location, data: dict[str, Any]) -> 
     _require_settings(actor)
     if not _visible(Location, actor, location):
         raise PermissionDenied(_("This location is outside your scope."))
-    before = snapshot(location, LOCATION_FIELDS)
     with contextlib.suppress(ValidationError):
         # Compare with the stored hours in their normal form, so re-saving alone changes nothing.
-        before["opening_hours"] = str(normalise_opening_hours(location.opening_hours))
+        location.opening_hours = normalise_opening_hours(location.opening_hours)
+    before = snapshot(location, LOCATION_FIELDS)
     old_entity_id = location.legal_entity_id
     _assign(location, data, [f for f in LOCATION_FIELDS if f != "legal_entity"])
     _clean_location(actor, location, old_entity_id=old_entity_id)
@@ -446,6 +446,8 @@ def _check_staff(
     staff: Staff,
     regions: list[Region],
     locations: list[Location],
+    *,
+    role_changed: bool = True,
 ) -> None:
     """Units belong to the staff member's legal entity and the actor's scope; no supervisor cycles."""
     entity_id = staff.legal_entity_id
@@ -487,7 +489,7 @@ def _check_staff(
                 "supervisor_cycle",
                 {"supervisor": str(staff.supervisor)},
             )
-    if staff.role_id:
+    if staff.role_id and role_changed:
         _check_role_reach(errors, actor, staff.role)
 
 
@@ -582,10 +584,12 @@ def staff_update(*, actor: Any, staff: Staff, data: dict[str, Any]) -> Staff:
     regions = list(data.pop("regions")) if "regions" in data else list(staff.regions.all())
     locations = list(data.pop("locations")) if "locations" in data else list(staff.locations.all())
     before = snapshot(staff, STAFF_FIELDS)
+    old_role_id = staff.role_id
     _assign(staff, data, STAFF_FIELDS)
     if staff.user_id == actor.pk and not staff.active:
         errors.add("active", _("You cannot deactivate yourself."), "self_deactivate")
-    _check_staff(errors, actor, staff, regions, locations)
+    # A role handed out earlier by someone with more reach stays; only a new role is checked.
+    _check_staff(errors, actor, staff, regions, locations, role_changed=staff.role_id != old_role_id)
     errors.full_clean(staff)
     staff.save(update_fields=[f for f in STAFF_FIELDS if f not in ("regions", "locations")] + ["updated_at"])
     staff.regions.set(regions)

@@ -6,10 +6,11 @@ import re
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from frontoffice.core.models import AuditEntry
 from frontoffice.org import services
@@ -241,3 +242,19 @@ def test_invitation_list_shows_each_state(org, client_for, open_invitation):
     response = client_for("admin").get(reverse("org:invitation-list"))
     assert [i.state for i in response.context["page_obj"]] == ["pending"]
     assert reverse("org:invitation-revoke", args=[invitation.pk]) in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "expires"),
+    [("en", "March 9, 2026, 9 a.m."), ("sv", "9 mars 2026 09:00")],
+)
+def test_invitation_e_mail_is_written_in_the_inviters_language(
+    org, client_for, django_capture_on_commit_callbacks, language, expires
+):
+    client = client_for("admin")
+    client.cookies["frontoffice_language"] = language
+    with time_machine.travel("2026-03-02 09:00 +01:00", tick=False), translation.override("en"):
+        send_invitation(org, client, django_capture_on_commit_callbacks)
+    assert (
+        expires in mail.outbox[0].body or expires.replace("valid until", "giltig till") in mail.outbox[0].body
+    )

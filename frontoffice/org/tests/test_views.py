@@ -405,11 +405,11 @@ def test_creating_a_role_through_the_form(org, client_for):
 
 def test_settings_navigation_follows_permissions(org, client_for):
     admin_nav = [i["key"] for i in client_for("admin").get(reverse("core:home")).context["nav_settings"]]
-    assert admin_nav == ["org-tree", "org-staff", "org-roles", "org-invitations", "org-tokens"]
+    assert admin_nav == ["org-tree", "staff", "roles", "invitations", "api-tokens"]
     receptionist_nav = [
         i["key"] for i in client_for("receptionist").get(reverse("core:home")).context["nav_settings"]
     ]
-    assert receptionist_nav == ["org-tokens"]
+    assert receptionist_nav == ["api-tokens"]
 
 
 def test_global_search_finds_staff_within_scope(org, client_for):
