@@ -429,3 +429,14 @@ def test_staff_detail_is_read_only_and_scoped(org, client_for):
     assert auditor.get(reverse("org:staff-detail", args=[clerk.pk])).status_code == 200
     assert auditor.get(reverse("org:staff-detail", args=[other.pk])).status_code == 404
     assert client_for("receptionist").get(reverse("org:staff-detail", args=[clerk.pk])).status_code == 403
+
+
+def test_saving_the_location_form_keeps_a_lunch_break_it_cannot_show(org, client_for):
+    hours = {"mon": [["08:00", "12:00"], ["13:00", "17:00"]]}
+    services.location_update(actor=org.user("admin"), location=org.clinic, data={"opening_hours": hours})
+    data = location_post(region=org.north.pk, name="North Dental Clinic", mon_open="08:00", mon_close="12:00")
+    response = client_for("admin").post(reverse("org:location-edit", args=[org.clinic.pk]), data)
+    assert response.status_code == 302
+    org.clinic.refresh_from_db()
+    assert org.clinic.opening_hours["mon"] == [["08:00", "12:00"], ["13:00", "17:00"]]
+    assert org.clinic.opening_hours["tue"] == [["08:00", "17:00"]]
