@@ -238,6 +238,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "LocationKindEnum": "frontoffice.org.models.Location.Kind",
+        "PartyKindEnum": "frontoffice.parties.models.Party.Kind",
+        "InteractionKindEnum": "frontoffice.parties.models.Interaction.Kind",
+        "LanguageEnum": "frontoffice.api.schema.language_choices",
+    },
 }
 
 LOGGING = {

@@ -9,6 +9,7 @@ urlpatterns = [
     path("customers/", include("frontoffice.parties.urls")),
     path("settings/", include("frontoffice.org.urls")),
     path("api/v1/", include("frontoffice.api.urls")),
+    path("api/", include("frontoffice.api.fallback_urls")),
     path("accounts/", include("frontoffice.core.urls_auth")),
     path("i18n/setlang/", core_views.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -6,3 +6,7 @@ class ApiConfig(AppConfig):
     name = "frontoffice.api"
     label = "api"
     verbose_name = _("API")
+
+    def ready(self) -> None:
+        # Registers the OpenAPI extension for token authentication.
+        from frontoffice.api import schema  # noqa: F401

@@ -11,6 +11,14 @@ from frontoffice.org.services import api_token_authenticate
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
+    """Personal API tokens: ``Authorization: Token fo_...``.
+
+    Requests without that header fall through to session authentication. A malformed,
+    unknown or revoked token (or one of a deactivated user) is a 401 whose
+    ``WWW-Authenticate: Token`` header names the scheme. Token requests need no CSRF token:
+    browsers never attach the header on their own.
+    """
+
     keyword = "Token"
 
     def authenticate(self, request: Any) -> tuple[Any, Any] | None:

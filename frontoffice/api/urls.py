@@ -1,4 +1,38 @@
-from django.urls import path  # noqa: F401
+"""``/api/v1/``: every versioned endpoint. Unknown paths end in the JSON 404 catch-all."""
+
+from django.urls import include, path, re_path
+from rest_framework.routers import SimpleRouter
+
+from frontoffice.api.errors import api_not_found
+from frontoffice.api.views import RedocView, SchemaApi, SwaggerDocsView
+from frontoffice.org import api as org_api
+from frontoffice.parties import api as parties_api
 
 app_name = "api"
-urlpatterns: list = []
+
+org_router = SimpleRouter()
+org_router.register("legal-entities", org_api.LegalEntityViewSet, basename="legal-entity")
+org_router.register("regions", org_api.RegionViewSet, basename="region")
+org_router.register("locations", org_api.LocationViewSet, basename="location")
+org_router.register("teams", org_api.TeamViewSet, basename="team")
+org_router.register("staff", org_api.StaffViewSet, basename="staff")
+
+urlpatterns = [
+    path("openapi.json", SchemaApi.as_view(), name="openapi"),
+    path("docs", SwaggerDocsView.as_view(), name="docs"),
+    path("redoc", RedocView.as_view(), name="redoc"),
+    path("me/", org_api.MeApi.as_view(), name="me"),
+    path("org/", include(org_router.urls)),
+    path("parties/", parties_api.PartyListCreateApi.as_view(), name="party-list"),
+    path("parties/<int:id>/", parties_api.PartyDetailApi.as_view(), name="party-detail"),
+    path("parties/<int:id>/merge/", parties_api.PartyMergeApi.as_view(), name="party-merge"),
+    path(
+        "parties/<int:id>/interactions/",
+        parties_api.PartyInteractionListApi.as_view(),
+        name="party-interaction-list",
+    ),
+    path("interactions/", parties_api.InteractionListCreateApi.as_view(), name="interaction-list"),
+    path("interactions/<int:id>/", parties_api.InteractionDetailApi.as_view(), name="interaction-detail"),
+    # Last: any other path under /api/v1/, any method, gets the JSON 404 (also in DEBUG).
+    re_path(r"^.*$", api_not_found),
+]
