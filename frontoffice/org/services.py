@@ -835,7 +835,7 @@ def invitation_accept(*, token: str, username: str, password: str) -> Staff:
     errors for the username and for passwords the configured validators reject.
     """
     invitation = (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(of=("self",))
         .select_related("legal_entity", "role", "home_region", "home_location")
         .filter(token_hash=_hash(token or ""))
         .first()

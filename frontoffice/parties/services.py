@@ -282,7 +282,7 @@ def party_create(
 def party_update(*, actor: Any, party: Party, tags: Iterable[str] | None = None, **fields: Any) -> Party:
     """Change a customer's fields. Needs ``parties.change_party`` and the party in scope."""
     _require(actor, "parties.change_party")
-    party = visible_to(Party.objects.select_for_update(), actor).get(pk=party.pk)
+    party = visible_to(Party.objects.select_for_update(of=("self",)), actor).get(pk=party.pk)
     if party.is_erased or party.is_merged:
         raise ValidationError(
             _("This customer was erased or merged and can no longer be changed."), code="locked"
@@ -329,7 +329,9 @@ def party_merge(*, actor: Any, source: Party, target: Party) -> Party:
         raise ValidationError(_("A customer cannot be merged into itself."), code="merge_self")
     locked = {
         p.pk: p
-        for p in visible_to(Party.objects.select_for_update(), actor).filter(pk__in=[source.pk, target.pk])
+        for p in visible_to(Party.objects.select_for_update(of=("self",)), actor).filter(
+            pk__in=[source.pk, target.pk]
+        )
     }
     if len(locked) != 2:
         raise PermissionDenied(_("Both customers must be inside your scope."))
@@ -454,7 +456,7 @@ def party_erase(*, actor: Any, party: Party) -> Party:
     each registered handler anonymises or keeps its own records. Irreversible; audited.
     """
     _require(actor, "parties.erase_party")
-    party = visible_to(Party.objects.select_for_update(), actor).get(pk=party.pk)
+    party = visible_to(Party.objects.select_for_update(of=("self",)), actor).get(pk=party.pk)
     if party.is_erased:
         raise ValidationError(_("This customer has already been erased."), code="already_erased")
     for handler in registry.personal_data:
