@@ -41,10 +41,9 @@ fmt: setup
 	.venv/bin/ruff check --fix . ; .venv/bin/ruff format .
 
 schema: setup
-	.venv/bin/frontoffice spectacular --file docs/api/openapi.yaml --validate --fail-on-warn
+	.venv/bin/frontoffice spectacular --lang en --file docs/api/openapi.yaml --validate --fail-on-warn
 
 messages: setup
-	.venv/bin/frontoffice makemessages -l sv --no-obsolete --add-location file -i ".venv/*" -i "var/*" -i "bench/*"
-	.venv/bin/frontoffice makemessages -d djangojs -l sv --no-obsolete -i ".venv/*" -i "var/*" -i "staticfiles/*" || true
+	.venv/bin/frontoffice makemessages -l sv --no-obsolete --add-location file -i locale -i ".venv/*" -i "var/*" -i "bench/*" -i "docs/*" -i "node_modules/*" -i "test-artifacts/*"
 
 .PHONY: help dev test test-pg setup check bench lint fmt schema messages
