@@ -179,8 +179,8 @@ def luhn_check_digit(body: str) -> int:
 
 def party_rows(org: dict[str, Any], start: int, count: int) -> Iterator[Any]:
     """Deterministic parties ``start``..``start+count-1``, derived as the services derive them."""
+    from frontoffice.core.contact import search_key
     from frontoffice.parties.models import Party
-    from frontoffice.parties.normalise import search_key
 
     company, regions, locations, reps = org["company"], org["regions"], org["locations"], org["reps"]
     reps_by_region: dict[int, list[Any]] = {}

@@ -5,7 +5,11 @@ Each domain app registers, from its ``registrations`` module (imported in ``AppC
 - navigation entries (``register_nav``): shown to users holding the permission;
 - global search providers (``register_search``): return the user's visible matches;
 - personal-data handlers (``register_personal_data``): what GDPR export includes and what
-  erasure anonymises or must keep, and why.
+  erasure anonymises or must keep, and why;
+- home-page panels (``register_home_panel``): cards on the start page, each with its own
+  template and context;
+- the reach provider (``set_reach_provider``): the function that turns a user into the
+  ``UserScope`` the scoping service applies (the ``org`` app owns staff and roles).
 
 Nothing here queries the database itself; providers own their selectors and scoping.
 """
@@ -58,11 +62,23 @@ class PersonalDataHandler:
     count: Callable[[Any], int] | None = None
 
 
+@dataclass(frozen=True)
+class HomePanel:
+    """A card on the start page: ``context(request)`` returns its context, or None to hide it."""
+
+    key: str
+    template_name: str
+    context: Callable[[Any], dict[str, Any] | None]
+    order: int = 100
+
+
 @dataclass
 class Registry:
     nav: list[NavItem] = field(default_factory=list)
     search: list[SearchProvider] = field(default_factory=list)
     personal_data: list[PersonalDataHandler] = field(default_factory=list)
+    home_panels: list[HomePanel] = field(default_factory=list)
+    reach_provider: Callable[[Any], Any] | None = None
 
 
 registry = Registry()
@@ -82,3 +98,14 @@ def register_search(provider: SearchProvider) -> None:
 def register_personal_data(handler: PersonalDataHandler) -> None:
     if all(existing.key != handler.key for existing in registry.personal_data):
         registry.personal_data.append(handler)
+
+
+def register_home_panel(panel: HomePanel) -> None:
+    if all(existing.key != panel.key for existing in registry.home_panels):
+        registry.home_panels.append(panel)
+        registry.home_panels.sort(key=lambda p: p.order)
+
+
+def set_reach_provider(provider: Callable[[Any], Any]) -> None:
+    """Install the function computing a user's ``UserScope`` (one provider per project)."""
+    registry.reach_provider = provider

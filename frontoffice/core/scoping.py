@@ -15,6 +15,9 @@ When a rule has no path for the user's level (reference data such as regions has
 the next broader level is used: own → region → legal entity. Users without an active staff
 profile see nothing; superusers see everything. Out-of-scope rows are simply absent, so a
 detail lookup through a scoped queryset answers 404 and never reveals that an id exists.
+
+How a user maps to a reach is supplied by the ``org`` app, which owns staff profiles and
+roles (``core.registry.set_reach_provider``), so this module imports no domain model.
 """
 
 from __future__ import annotations
@@ -91,29 +94,12 @@ def forget_scope(user: Any) -> None:
 def _compute_scope(user: Any) -> UserScope:
     if user.is_superuser:
         return UserScope(level=ScopeLevel.ORGANISATION, user_id=user.pk, everything=True)
-    from frontoffice.org.models import Staff
+    # The org app owns staff profiles and roles; it installs the provider in its ready().
+    from frontoffice.core.registry import registry
 
-    staff = Staff.objects.select_related("role", "home_location").filter(user_id=user.pk, active=True).first()
-    if staff is None or staff.role is None:
+    if registry.reach_provider is None:
         return NO_SCOPE
-    region_ids = set(staff.regions.values_list("pk", flat=True))
-    location_rows = list(staff.locations.values_list("pk", "region_id"))
-    location_ids = {pk for pk, _ in location_rows}
-    if staff.home_region_id:
-        region_ids.add(staff.home_region_id)
-    if staff.home_location_id:
-        location_ids.add(staff.home_location_id)
-        location_rows.append((staff.home_location_id, staff.home_location.region_id))
-    if staff.role.scope == ScopeLevel.LOCATION:
-        region_ids.update(region for _, region in location_rows)
-    return UserScope(
-        level=staff.role.scope,
-        user_id=user.pk,
-        legal_entity_id=staff.legal_entity_id,
-        region_ids=frozenset(region_ids),
-        location_ids=frozenset(location_ids),
-        everything=staff.role.scope == ScopeLevel.ORGANISATION,
-    )
+    return registry.reach_provider(user)
 
 
 _BROADER = {

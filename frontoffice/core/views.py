@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from django.conf import settings
@@ -12,7 +11,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
-from django.utils import timezone
+from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views import i18n as i18n_views
@@ -20,10 +19,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from frontoffice.core.forms import ThrottledAuthenticationForm
-from frontoffice.core.scoping import ScopeLevel, user_scope
+from frontoffice.core.registry import registry
+from frontoffice.core.scoping import user_scope
 from frontoffice.core.selectors import global_search
-from frontoffice.org.models import LegalEntity, Location, Region, Staff
-from frontoffice.parties.selectors import interaction_list, party_list
 
 API_PREFIX = "/api/"
 SEARCH_POPUP_ID = "global-search-results"
@@ -123,57 +121,15 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Start page: who the user is, what they can reach, and links to their desks."""
-    user = request.user
-    scope = user_scope(user)
-    staff = _staff_profile(user)
-    counts: dict[str, int] = {}
+    """Start page: the panels domain apps register (role and reach, counts), and quick links."""
+    scope = user_scope(request.user)
+    panels = []
     if not scope.nothing:
-        if user.has_perm("parties.view_party"):
-            counts["customers"] = party_list(user=user).count()
-        if user.has_perm("parties.view_interaction"):
-            start = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time.min))
-            counts["interactions_today"] = (
-                interaction_list(user=user)
-                .filter(started_at__gte=start, started_at__lt=start + datetime.timedelta(days=1))
-                .count()
-            )
-    context = {
-        "staff": staff,
-        "scope": scope,
-        "scope_label": ScopeLevel(scope.level).label if scope.level else "",
-        "scope_units": _scope_units(scope),
-        "counts": counts,
-    }
-    return render(request, "core/home.html", context)
-
-
-def _staff_profile(user: Any) -> Any:
-    return (
-        Staff.objects.select_related("role", "legal_entity", "home_region", "home_location", "team")
-        .filter(user_id=user.pk, active=True)
-        .first()
-    )
-
-
-def _scope_units(scope: Any) -> dict[str, list[str]]:
-    """Names of the legal entity, regions and locations the user's reach is made of."""
-    units: dict[str, list[str]] = {"legal_entities": [], "regions": [], "locations": []}
-    if scope.nothing or scope.everything:
-        return units
-    if scope.legal_entity_id:
-        units["legal_entities"] = list(
-            LegalEntity.objects.filter(pk=scope.legal_entity_id).values_list("name", flat=True)
-        )
-    if scope.level in (ScopeLevel.REGION, ScopeLevel.OWN, ScopeLevel.LOCATION) and scope.region_ids:
-        units["regions"] = list(
-            Region.objects.filter(pk__in=scope.region_ids).order_by("name").values_list("name", flat=True)
-        )
-    if scope.level == ScopeLevel.LOCATION and scope.location_ids:
-        units["locations"] = list(
-            Location.objects.filter(pk__in=scope.location_ids).order_by("name").values_list("name", flat=True)
-        )
-    return units
+        for panel in registry.home_panels:
+            context = panel.context(request)
+            if context is not None:
+                panels.append(render_to_string(panel.template_name, context, request=request))
+    return render(request, "core/home.html", {"scope": scope, "panels": panels})
 
 
 @login_required

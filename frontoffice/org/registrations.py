@@ -1,4 +1,4 @@
-"""How the organisation app plugs into navigation and global search."""
+"""How the organisation app plugs into scoping, navigation, global search and the start page."""
 
 from __future__ import annotations
 
@@ -7,7 +7,17 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from frontoffice.core.registry import NavItem, SearchHit, SearchProvider, register_nav, register_search
+from frontoffice.core.registry import (
+    HomePanel,
+    NavItem,
+    SearchHit,
+    SearchProvider,
+    register_home_panel,
+    register_nav,
+    register_search,
+    set_reach_provider,
+)
+from frontoffice.org.reach import user_reach
 
 register_nav(
     NavItem("org-tree", _("Organisation"), "org:tree", "org.manage_settings", order=10, section="settings")
@@ -50,3 +60,25 @@ def _search_staff(user: Any, query: str, limit: int) -> list[SearchHit]:
 
 
 register_search(SearchProvider("staff", _("Staff"), "org.view_staff", _search_staff))
+
+
+# ---------------------------------------------------------------- reach and start page
+
+set_reach_provider(user_reach)
+
+
+def _home_role_context(request: Any) -> dict[str, Any] | None:
+    from frontoffice.core.scoping import ScopeLevel, user_scope
+    from frontoffice.org.selectors import scope_unit_names, staff_profile
+
+    scope = user_scope(request.user)
+    if scope.nothing:
+        return None
+    return {
+        "staff": staff_profile(user=request.user),
+        "scope_label": ScopeLevel(scope.level).label if scope.level else "",
+        "scope_units": scope_unit_names(scope=scope),
+    }
+
+
+register_home_panel(HomePanel("role", "org/partials/home_role.html", _home_role_context, order=10))

@@ -253,3 +253,34 @@ def api_token_get(*, user: Any, pk: Any) -> ApiToken:
     from django.shortcuts import get_object_or_404
 
     return get_object_or_404(ApiToken.objects.filter(user_id=user.pk), pk=pk)
+
+
+def staff_profile(*, user: Any) -> Staff | None:
+    """The user's own active staff profile with what the start page shows."""
+    return (
+        Staff.objects.select_related("role", "legal_entity", "home_region", "home_location", "team")
+        .filter(user_id=user.pk, active=True)
+        .first()
+    )
+
+
+def scope_unit_names(*, scope: Any) -> dict[str, list[str]]:
+    """Names of the legal entity, regions and locations a user's reach is made of."""
+    from frontoffice.core.scoping import ScopeLevel
+
+    units: dict[str, list[str]] = {"legal_entities": [], "regions": [], "locations": []}
+    if scope.nothing or scope.everything:
+        return units
+    if scope.legal_entity_id:
+        units["legal_entities"] = list(
+            LegalEntity.objects.filter(pk=scope.legal_entity_id).values_list("name", flat=True)
+        )
+    if scope.level in (ScopeLevel.REGION, ScopeLevel.OWN, ScopeLevel.LOCATION) and scope.region_ids:
+        units["regions"] = list(
+            Region.objects.filter(pk__in=scope.region_ids).order_by("name").values_list("name", flat=True)
+        )
+    if scope.level == ScopeLevel.LOCATION and scope.location_ids:
+        units["locations"] = list(
+            Location.objects.filter(pk__in=scope.location_ids).order_by("name").values_list("name", flat=True)
+        )
+    return units

@@ -8,10 +8,12 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from frontoffice.core.registry import (
+    HomePanel,
     NavItem,
     PersonalDataHandler,
     SearchHit,
     SearchProvider,
+    register_home_panel,
     register_nav,
     register_personal_data,
     register_search,
@@ -127,3 +129,30 @@ register_personal_data(
         ),
     )
 )
+
+
+def _home_glance_context(request: Any) -> dict[str, Any] | None:
+    import datetime
+
+    from django.utils import timezone
+
+    from frontoffice.parties.selectors import interaction_list, party_list
+
+    user = request.user
+    context: dict[str, Any] = {"customers": None, "interactions_today": None}
+    if user.has_perm("parties.view_party"):
+        context["customers"] = party_list(user=user).count()
+    if user.has_perm("parties.view_interaction"):
+        # Today in the site's time zone, not UTC.
+        start = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time.min))
+        context["interactions_today"] = (
+            interaction_list(user=user)
+            .filter(started_at__gte=start, started_at__lt=start + datetime.timedelta(days=1))
+            .count()
+        )
+    if context["customers"] is None and context["interactions_today"] is None:
+        return None
+    return context
+
+
+register_home_panel(HomePanel("glance", "parties/partials/home_glance.html", _home_glance_context, order=20))

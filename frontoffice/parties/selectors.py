@@ -6,9 +6,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from frontoffice.core.contact import search_key
 from frontoffice.core.scoping import get_visible_or_404, visible_to
 from frontoffice.parties.models import Interaction, Party
-from frontoffice.parties.normalise import search_key
 
 PARTY_ORDERINGS = {
     "name": ("display_name", "id"),

@@ -25,12 +25,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from frontoffice.core.audit import audit_record, diff, snapshot
+from frontoffice.core.contact import normalise_email, normalise_phone, search_key
 from frontoffice.core.registry import registry
 from frontoffice.core.scoping import user_scope, visible_to
 from frontoffice.org.models import Location, Region, Staff
 from frontoffice.org.validators import normalise_organisation_number
 from frontoffice.parties.models import Interaction, Party, Tag
-from frontoffice.parties.normalise import normalise_email, normalise_phone, search_key
 
 PARTY_FIELDS = [
     "kind",

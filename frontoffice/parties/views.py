@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
+from frontoffice.core.contact import format_phone
 from frontoffice.core.selectors import audit_trail_for
 from frontoffice.parties import selectors, services
 from frontoffice.parties.forms import (
@@ -35,7 +36,6 @@ from frontoffice.parties.forms import (
     PartyForm,
 )
 from frontoffice.parties.models import Party
-from frontoffice.parties.normalise import format_phone
 
 TIMELINE_PAGE_SIZE = 20
 SORTABLE_COLUMNS = [

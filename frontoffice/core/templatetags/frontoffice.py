@@ -12,8 +12,8 @@ from django import template
 from django.utils import formats
 from django.utils.translation import get_language
 
+from frontoffice.core.contact import format_phone as _format_phone
 from frontoffice.core.money import quantize
-from frontoffice.parties.normalise import format_phone as _format_phone
 
 register = template.Library()
 
