@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "frontoffice.core",
     "frontoffice.org",
     "frontoffice.parties",
+    "frontoffice.finance",
     "frontoffice.api",
     "frontoffice.demo",
 ]

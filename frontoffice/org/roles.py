@@ -36,6 +36,25 @@ MANAGER = [
     "core.view_auditentry",
 ]
 
+LEDGER_CLERK = [
+    "finance.view_ledgeraccount",
+    "finance.view_journalentry",
+    "finance.add_journalentry",
+    "finance.change_journalentry",
+    "finance.post_journalentry",
+    "finance.reverse_journalentry",
+    "finance.view_ledger_reports",
+]
+LEDGER_MANAGER = [
+    *LEDGER_CLERK,
+    "finance.add_ledgeraccount",
+    "finance.change_ledgeraccount",
+    "finance.approve_journalentry",
+    "finance.manage_ledger",
+    "finance.view_postingrejection",
+]
+LEDGER_READ = ["finance.view_ledgeraccount", "finance.view_journalentry", "finance.view_ledger_reports"]
+
 DEFAULT_ROLES: dict[str, dict[str, Any]] = {
     "administrator": {
         "name": _("Administrator"),
@@ -53,6 +72,7 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             "parties.delete_interaction",
             "parties.export_personal_data",
             "parties.erase_party",
+            *LEDGER_READ,
         ],
     },
     "national_sales_manager": {
@@ -89,13 +109,13 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
         "name": _("Finance manager / CFO"),
         "scope": ScopeLevel.LEGAL_ENTITY,
         "description": _("Posting standards, periods, approvals, reports and clerk oversight."),
-        "permissions": MANAGER,
+        "permissions": [*MANAGER, *LEDGER_MANAGER],
     },
     "accounts_clerk": {
         "name": _("Accounts clerk"),
         "scope": ScopeLevel.LEGAL_ENTITY,
         "description": _("Invoices, payments, journal entries and invoice queries."),
-        "permissions": [*PARTY_DESK, "org.view_legalentity"],
+        "permissions": [*PARTY_DESK, "org.view_legalentity", *LEDGER_CLERK],
     },
     "auditor": {
         "name": _("Auditor"),
@@ -106,6 +126,8 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             "parties.view_interaction",
             "core.view_auditentry",
             *VIEW_ORG,
+            *LEDGER_READ,
+            "finance.view_postingrejection",
         ],
     },
 }

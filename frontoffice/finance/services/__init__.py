@@ -1,0 +1,1 @@
+"""Write path of the ledger, split by sub-domain: posting, chart, periods, SIE import."""

@@ -1,0 +1,1 @@
+"""Finance views, one module per area: chart and settings, vouchers, reports, SIE."""

@@ -1,0 +1,5 @@
+"""Finance views: sie."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []
