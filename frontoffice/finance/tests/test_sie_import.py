@@ -391,3 +391,66 @@ def test_account_kind_follows_ktyp_then_the_bas_class():
         "income",
         "expense",
     ]
+
+
+def test_import_command_prints_every_problem_with_its_line_and_exits_1(controller, capsys):
+    from django.core.management import call_command
+
+    path = TESTDATA / "transaktioner_ovnbolag-bad-balance.se"
+    sie_file(path.name)
+    before = finance_counts()
+    with pytest.raises(SystemExit) as exc:
+        call_command(
+            "finance_sie_import", str(path), "--user", "controller", "--accept-inconsistent-balances"
+        )
+    assert exc.value.code == 1
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "transaktioner_ovnbolag-bad-balance.se: not imported, 1 problem(s):",
+        "  line 3905: voucher B 1 does not balance: its transactions sum to -12771.00, not 0",
+    ]
+    assert finance_counts() == before
+
+
+def test_import_command_dry_run_writes_nothing(controller, capsys):
+    from django.core.management import call_command
+
+    path = TESTDATA / "typ4si.si"
+    sie_file(path.name)
+    before = finance_counts()
+    call_command("finance_sie_import", str(path), "--user", "controller", "--dry-run")
+    assert (
+        capsys.readouterr()
+        .out.splitlines()[0]
+        .startswith("Dry run, nothing written: the file would import 299 accounts")
+    )
+    assert finance_counts() == before
+
+
+def test_export_command_writes_the_file(ledger, org, tmp_path, capsys):
+    from django.core.management import call_command
+
+    journal_entries_post_batch(
+        actor=org.user("finance_manager"), legal_entity=ledger, entries=[sale("125.00")]
+    )
+    out = tmp_path / "export.se"
+    call_command(
+        "finance_sie_export",
+        "--legal-entity",
+        "5560360793",
+        "--year",
+        "2026",
+        "--output",
+        str(out),
+        "--user",
+        "auditor",
+    )
+    assert capsys.readouterr().out == (
+        f"Exported Tandhälsan Norden AB, fiscal year 2026-01-01 - 2026-12-31: 1 vouchers to {out}.\n"
+    )
+    doc = parse(out.read_bytes())
+    assert (doc.company_name, doc.organisation_number, len(doc.vouchers)) == (
+        "Tandhälsan Norden AB",
+        "556036-0793",
+        1,
+    )
