@@ -5,6 +5,8 @@ from rest_framework.routers import SimpleRouter
 
 from frontoffice.api.errors import api_not_found
 from frontoffice.api.views import RedocView, SchemaApi, SwaggerDocsView
+from frontoffice.finance.api import accounts as finance_accounts_api
+from frontoffice.finance.api import vouchers as finance_vouchers_api
 from frontoffice.org import api as org_api
 from frontoffice.parties import api as parties_api
 
@@ -33,6 +35,7 @@ urlpatterns = [
     ),
     path("interactions/", parties_api.InteractionListCreateApi.as_view(), name="interaction-list"),
     path("interactions/<int:id>/", parties_api.InteractionDetailApi.as_view(), name="interaction-detail"),
+    path("finance/", include([*finance_accounts_api.urlpatterns, *finance_vouchers_api.urlpatterns])),
     # Last: any other path under /api/v1/, any method, gets the JSON 404 (also in DEBUG).
     re_path(r"^.*$", api_not_found),
 ]

@@ -85,6 +85,29 @@ def voucher_list(
     return qs.order_by("-date", "-id")
 
 
+def voucher_prefetches() -> list[Prefetch]:
+    """Lines (with accounts and dimensions), attachments and reversals, in constant queries."""
+    return [
+        Prefetch(
+            "lines",
+            queryset=JournalLine.objects.select_related(
+                "account", "cost_centre", "project", "region"
+            ).order_by("line_no"),
+        ),
+        Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by").order_by("pk")),
+        Prefetch("reversals", queryset=JournalEntry.objects.select_related("series").order_by("pk")),
+    ]
+
+
+def voucher_by_idempotency_key(*, user: Any, legal_entity: Any, key: str) -> JournalEntry | None:
+    """The visible voucher an earlier call with this idempotency key created, if any."""
+    return (
+        visible_to(JournalEntry.objects.all(), user)
+        .filter(legal_entity_id=_entity_id(legal_entity), idempotency_key=key)
+        .first()
+    )
+
+
 def voucher_get(*, user: Any, pk: Any) -> JournalEntry:
     """One voucher with its lines (accounts, dimensions), attachments, reversal links and
     rejected posting attempts; 404 outside the user's scope."""
@@ -100,14 +123,7 @@ def voucher_get(*, user: Any, pk: Any) -> JournalEntry:
         "posted_by",
         "source_type",
     ).prefetch_related(
-        Prefetch(
-            "lines",
-            queryset=JournalLine.objects.select_related(
-                "account", "cost_centre", "project", "region"
-            ).order_by("line_no"),
-        ),
-        Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by").order_by("pk")),
-        Prefetch("reversals", queryset=JournalEntry.objects.select_related("series").order_by("pk")),
+        *voucher_prefetches(),
         Prefetch("rejections", queryset=PostingRejection.objects.select_related("actor").order_by("-at")),
     )
     return get_visible_or_404(qs, user, pk=pk)
