@@ -1,0 +1,112 @@
+"""End to end in headless Chromium: the clerk types a voucher, watches the live balance check
+reach zero and unlock posting, posts, and lands on the numbered voucher."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+
+from conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def posted_vouchers_removable(org):
+    """Let the end-of-test flush empty the ledger on SQLite.
+
+    Flushing deletes rows one by one on SQLite, and the immutability triggers refuse to delete
+    posted vouchers (PostgreSQL truncates, which fires no row triggers). Set up after the
+    database, this runs before the flush: it removes the vouchers with the triggers dropped,
+    in one transaction that puts the triggers back.
+    """
+    yield
+    from django.db import connection, transaction
+
+    if connection.vendor != "sqlite":
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND tbl_name IN ('finance_journalentry', 'finance_journalline')"
+        )
+        triggers = cursor.fetchall()
+        for name, _sql in triggers:
+            cursor.execute(f'DROP TRIGGER "{name}"')
+        for table in ("finance_attachment", "finance_postingrejection", "finance_journalline"):
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+        cursor.execute("UPDATE finance_journalentry SET reverses_id = NULL")
+        cursor.execute("DELETE FROM finance_journalentry")
+        for _name, sql in triggers:
+            cursor.execute(sql)
+
+
+def login(page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label(re.compile("user ?name", re.I)).fill(username)
+    page.get_by_label(re.compile("password", re.I)).fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("log in|sign in", re.I)).click()
+    page.wait_for_selector("[data-testid=nav-main]")
+
+
+def test_clerk_enters_a_voucher_sees_it_balance_and_posts_it(
+    page, live_server, org, posted_vouchers_removable
+):
+    from frontoffice.finance.models import JournalEntry
+    from frontoffice.finance.services.chart import ledger_setup
+
+    ledger_setup(
+        actor=org.user("finance_manager"),
+        legal_entity=org.company,
+        first_year_start=datetime.date(2026, 1, 1),
+    )
+    login(page, live_server, "clerk")
+    page.click("[data-nav=vouchers]")
+    page.get_by_test_id("voucher-create").click()
+    page.wait_for_selector("form[data-voucher-entry]")
+
+    page.fill("#id_date", "2026-03-15")
+    page.fill("#id_text", "Office rent March")
+    post = page.get_by_test_id("voucher-post")
+    difference = page.get_by_test_id("voucher-difference")
+
+    page.fill("#id_lines-0-account", "5010")
+    page.fill("#id_lines-0-debit", "1 250,50")
+    assert difference.inner_text() == "1,250.50"
+    assert post.is_disabled()
+
+    page.fill("#id_lines-1-account", "1930")
+    page.fill("#id_lines-1-credit", "1250")
+    assert difference.inner_text() == "0.50"
+    assert post.is_disabled()
+
+    # A third line through "Add line": the script adds a row without a round trip.
+    rows_before = page.locator("[data-line-row]").count()
+    page.click("[data-add-line]")
+    assert page.locator("[data-line-row]").count() == rows_before + 1
+    last = rows_before
+    page.fill(f"#id_lines-{last}-account", "1930")
+    page.fill(f"#id_lines-{last}-credit", "0.50")
+
+    assert difference.inner_text() == "0.00"
+    assert difference.get_attribute("data-ore") == "0"
+    assert page.locator("[data-total-debit]").inner_text() == "1,250.50"
+    assert page.locator("[data-total-credit]").inner_text() == "1,250.50"
+    assert post.is_enabled()
+
+    post.click()
+    heading = page.get_by_test_id("voucher-heading")
+    heading.wait_for()
+    assert heading.inner_text() == "Voucher A1"
+    entry = JournalEntry.objects.get()
+    assert (entry.status, entry.reference) == ("posted", "A1")
+    assert page.url == f"{live_server.url}/finance/vouchers/{entry.pk}/"
+    assert [
+        (line.account.number, line.side, str(line.amount)) for line in entry.lines.order_by("line_no")
+    ] == [
+        ("5010", "D", "1250.50"),
+        ("1930", "C", "1250.00"),
+        ("1930", "C", "0.50"),
+    ]
