@@ -73,6 +73,9 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             "parties.export_personal_data",
             "parties.erase_party",
             *LEDGER_READ,
+            # Setting up the ledger of a new legal entity (chart, first year, SIE import).
+            "finance.manage_ledger",
+            "finance.post_journalentry",
         ],
     },
     "national_sales_manager": {
