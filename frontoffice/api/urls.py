@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from frontoffice.api.errors import api_not_found
 from frontoffice.api.views import RedocView, SchemaApi, SwaggerDocsView
 from frontoffice.finance.api import accounts as finance_accounts_api
+from frontoffice.finance.api import reports as finance_reports_api
 from frontoffice.finance.api import vouchers as finance_vouchers_api
 from frontoffice.org import api as org_api
 from frontoffice.parties import api as parties_api
@@ -35,6 +36,7 @@ urlpatterns = [
     ),
     path("interactions/", parties_api.InteractionListCreateApi.as_view(), name="interaction-list"),
     path("interactions/<int:id>/", parties_api.InteractionDetailApi.as_view(), name="interaction-detail"),
+    path("finance/reports/", include(finance_reports_api.urlpatterns)),
     path("finance/", include([*finance_accounts_api.urlpatterns, *finance_vouchers_api.urlpatterns])),
     # Last: any other path under /api/v1/, any method, gets the JSON 404 (also in DEBUG).
     re_path(r"^.*$", api_not_found),

@@ -629,6 +629,10 @@ class BalanceSheet:
     liabilities: BalanceSheetSection
 
     @property
+    def sections(self) -> list[BalanceSheetSection]:
+        return [self.assets, self.equity, self.liabilities]
+
+    @property
     def equity_and_liabilities(self) -> Decimal:
         return self.equity.closing_total + self.liabilities.closing_total
 
@@ -778,6 +782,10 @@ class VatBox:
     label: Any
     amount: Decimal
     accounts: list[tuple[LedgerAccount, Decimal]]
+
+    @property
+    def account_parts(self) -> list[dict[str, Any]]:
+        return [{"account": account, "amount": amount} for account, amount in self.accounts]
 
 
 @dataclass
