@@ -217,3 +217,22 @@ def test_only_finance_managers_reach_the_year_end_close(client_for, books, perso
     assert client_for(persona).post(url).status_code == 403
     year.refresh_from_db()
     assert year.status == FiscalYear.Status.OPEN
+
+
+def test_index_lists_reports_and_offers_finance_managers_the_year_end_close(client_for, books):  # noqa: F811
+    year = FiscalYear.objects.get(legal_entity=books)
+    manager_page = client_for("finance_manager").get(reverse("finance:report-index")).content.decode()
+    assert reverse("finance:fiscal-year-close", args=[year.pk]) in manager_page
+    assert reverse("finance:report-balance-sheet") in manager_page
+    auditor_page = client_for("auditor").get(reverse("finance:report-index")).content.decode()
+    assert reverse("finance:fiscal-year-close", args=[year.pk]) not in auditor_page
+    assert reverse("finance:report-vat") in auditor_page
+
+
+def test_report_pages_render_in_swedish(client_for, books):  # noqa: F811
+    client = client_for("auditor")
+    response = client.get(
+        f"{reverse('finance:report-balance-sheet')}?{Q1}", headers={"accept-language": "sv"}
+    )
+    assert response.status_code == 200
+    assert "57\xa0384,00" in response.content.decode()
