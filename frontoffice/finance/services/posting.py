@@ -24,11 +24,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,6 +40,7 @@ from frontoffice.finance.models import (
     AccountBalance,
     DimensionKind,
     DimensionObject,
+    FiscalYear,
     JournalEntry,
     JournalLine,
     LedgerAccount,
@@ -122,8 +123,52 @@ def parse_amount(value: Any) -> Decimal | None:
 # ---------------------------------------------------------------- context
 
 
+def _load(model: type[models.Model], fields: Sequence[str], sql: str, params: Sequence[Any]) -> list[Any]:
+    """Model instances (``fields`` loaded, the rest deferred) from raw SQL selecting those
+    columns in that order. Posting loads its context on every call, and for these small
+    queries the ORM's query building costs several times the query itself."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return _instances(model, fields, rows)
+
+
+def _instances(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[Any]:
+    columns = [model._meta.get_field(name) for name in fields]
+    attnames = [column.attname for column in columns]
+    convert = connection.vendor != "postgresql"  # SQLite returns dates and decimals as text
+    return [
+        model.from_db(
+            connection.alias,
+            attnames,
+            [c.to_python(v) if convert and v is not None else v for c, v in zip(columns, row, strict=True)],
+        )
+        for row in rows
+    ]
+
+
+def _table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+ACCOUNT_FIELDS = ("id", "legal_entity", "number", "name_sv", "name_en", "type", "control", "active")
+ACCOUNT_FIELDS += ("default_vat_code", "required_dimension")
+DIMENSION_FIELDS = ("id", "legal_entity", "kind", "code", "name", "active")
+SERIES_FIELDS = ("id", "legal_entity", "code", "name", "is_manual")
+PERIOD_FIELDS = ("id", "fiscal_year", "legal_entity", "number", "start_on", "end_on")
+YEAR_FIELDS = ("id", "legal_entity", "start_on", "end_on", "status")
+STANDARDS_FIELDS = ("id", "legal_entity", "four_eyes_threshold_amount", "attachment_threshold_amount")
+
+
+def _columns(model: type[models.Model], fields: Sequence[str], alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + model._meta.get_field(f).column for f in fields)
+
+
 class LedgerContext:
-    """What checking and posting need from the database, loaded once per call (or batch)."""
+    """What checking and posting need from the database, loaded once per call (or batch).
+
+    Loaded with raw SQL (``_load``) into model instances whose other fields are deferred."""
 
     def __init__(self, *, legal_entity: Any, actor: Any):
         self.legal_entity_id = getattr(legal_entity, "pk", legal_entity)
@@ -131,16 +176,22 @@ class LedgerContext:
         self._accounts: dict[str, LedgerAccount] = {}
         self._dims: dict[tuple[str, str], DimensionObject] = {}
         self._series: dict[str, VoucherSeries] | None = None
+        self._allowed_roles: dict[int, set[int]] = {}
         self._periods: list[Period] | None = None
         self._lock: datetime.date | bool | None = False
         self._standards: PostingStandards | bool | None = False
         self._role_id: int | bool | None = False
 
     def load_accounts(self, numbers: Iterable[str]) -> None:
-        missing = {n for n in numbers if n not in self._accounts}
+        missing = sorted({n for n in numbers if n not in self._accounts})
         if missing:
-            for account in LedgerAccount.objects.filter(
-                legal_entity_id=self.legal_entity_id, number__in=missing
+            marks = ", ".join(["%s"] * len(missing))
+            for account in _load(
+                LedgerAccount,
+                ACCOUNT_FIELDS,
+                f"SELECT {_columns(LedgerAccount, ACCOUNT_FIELDS)} FROM {_table(LedgerAccount)} "  # noqa: S608 - names from model meta
+                f"WHERE legal_entity_id = %s AND number IN ({marks})",
+                [self.legal_entity_id, *missing],
             ):
                 self._accounts[account.number] = account
 
@@ -150,8 +201,15 @@ class LedgerContext:
     def load_dims(self, pairs: Iterable[tuple[str, str]]) -> None:
         missing = {p for p in pairs if p not in self._dims}
         if missing:
-            codes = {code for _, code in missing}
-            for obj in DimensionObject.objects.filter(legal_entity_id=self.legal_entity_id, code__in=codes):
+            codes = sorted({code for _, code in missing})
+            marks = ", ".join(["%s"] * len(codes))
+            for obj in _load(
+                DimensionObject,
+                DIMENSION_FIELDS,
+                f"SELECT {_columns(DimensionObject, DIMENSION_FIELDS)} FROM {_table(DimensionObject)} "  # noqa: S608 - names from model meta
+                f"WHERE legal_entity_id = %s AND code IN ({marks})",
+                [self.legal_entity_id, *codes],
+            ):
                 self._dims[(obj.kind, obj.code)] = obj
 
     def dim(self, kind: str, code: str) -> DimensionObject | None:
@@ -159,21 +217,49 @@ class LedgerContext:
 
     def series(self, code: str) -> VoucherSeries | None:
         if self._series is None:
-            self._series = {
-                s.code: s
-                for s in VoucherSeries.objects.filter(legal_entity_id=self.legal_entity_id).prefetch_related(
-                    "allowed_roles"
+            # One query: a row per (series, allowed role), or one row with role NULL.
+            through = VoucherSeries.allowed_roles.through
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {_columns(VoucherSeries, SERIES_FIELDS, 's')}, r.role_id "  # noqa: S608 - names from model meta
+                    f"FROM {_table(VoucherSeries)} s LEFT JOIN {_table(through)} r ON r.voucherseries_id = s.id "
+                    "WHERE s.legal_entity_id = %s ORDER BY s.code",
+                    [self.legal_entity_id],
                 )
-            }
+                rows = cursor.fetchall()
+            self._series, self._allowed_roles = {}, {}
+            for row, series in zip(
+                rows, _instances(VoucherSeries, SERIES_FIELDS, [r[:-1] for r in rows]), strict=True
+            ):
+                series = self._series.setdefault(series.code, series)
+                roles = self._allowed_roles.setdefault(series.pk, set())
+                if row[-1] is not None:
+                    roles.add(row[-1])
         return self._series.get(code)
+
+    def allowed_role_ids(self, series: VoucherSeries) -> set[int]:
+        """The roles that may post to ``series`` (empty: everyone allowed to post)."""
+        self.series(series.code)
+        return self._allowed_roles.get(series.pk, set())
 
     def period_for(self, date: datetime.date) -> Period | None:
         if self._periods is None:
-            self._periods = list(
-                Period.objects.filter(legal_entity_id=self.legal_entity_id, number__gt=0).select_related(
-                    "fiscal_year"
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {_columns(Period, PERIOD_FIELDS, 'p')}, {_columns(FiscalYear, YEAR_FIELDS, 'y')} "  # noqa: S608 - names from model meta
+                    f"FROM {_table(Period)} p JOIN {_table(FiscalYear)} y ON y.id = p.fiscal_year_id "
+                    "WHERE p.legal_entity_id = %s AND p.number > 0 ORDER BY p.start_on",
+                    [self.legal_entity_id],
                 )
-            )
+                rows = cursor.fetchall()
+            width = len(PERIOD_FIELDS)
+            periods = _instances(Period, PERIOD_FIELDS, [r[:width] for r in rows])
+            years: dict[int, FiscalYear] = {}
+            for period, year in zip(
+                periods, _instances(FiscalYear, YEAR_FIELDS, [r[width:] for r in rows]), strict=True
+            ):
+                period.fiscal_year = years.setdefault(year.pk, year)
+            self._periods = periods
         for period in self._periods:
             if period.start_on <= date <= period.end_on:
                 return period
@@ -195,16 +281,36 @@ class LedgerContext:
     def locked_through(self) -> datetime.date | None:
         """The later of the lock date for everyone and the one for the actor's role."""
         if self._lock is False:
-            dates = LockDate.objects.filter(legal_entity_id=self.legal_entity_id).filter(
-                models.Q(role__isnull=True) | models.Q(role_id=self.role_id)
-            )
-            self._lock = max((d.locked_through for d in dates), default=None)
+            from frontoffice.org.models import Staff
+
+            if self._role_id is False:  # the actor's role as a subquery: one query, not two
+                role_sql = (
+                    f"(SELECT role_id FROM {_table(Staff)} WHERE user_id = %s AND active ORDER BY id LIMIT 1)"  # noqa: S608 - names from model meta
+                )
+                params = [self.legal_entity_id, getattr(self.actor, "pk", None)]
+            else:
+                role_sql, params = "%s", [self.legal_entity_id, self._role_id]
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT MAX(locked_through) FROM {_table(LockDate)} "  # noqa: S608 - names from model meta
+                    f"WHERE legal_entity_id = %s AND (role_id IS NULL OR role_id = {role_sql})",
+                    params,
+                )
+                (latest,) = cursor.fetchone()
+            self._lock = LockDate._meta.get_field("locked_through").to_python(latest)
         return self._lock  # type: ignore[return-value]
 
     @property
     def standards(self) -> PostingStandards | None:
         if self._standards is False:
-            self._standards = PostingStandards.objects.filter(legal_entity_id=self.legal_entity_id).first()
+            found = _load(
+                PostingStandards,
+                STANDARDS_FIELDS,
+                f"SELECT {_columns(PostingStandards, STANDARDS_FIELDS)} FROM {_table(PostingStandards)} "  # noqa: S608 - names from model meta
+                "WHERE legal_entity_id = %s ORDER BY id LIMIT 1",
+                [self.legal_entity_id],
+            )
+            self._standards = found[0] if found else None
         return self._standards  # type: ignore[return-value]
 
 
@@ -224,7 +330,7 @@ def _check(
             )
         )
     else:
-        allowed = {r.pk for r in series.allowed_roles.all()}
+        allowed = ctx.allowed_role_ids(series)
         if allowed and ctx.role_id not in allowed and not getattr(ctx.actor, "is_superuser", False):
             violations.append(
                 Violation(
@@ -425,17 +531,33 @@ def _reject(
 # ---------------------------------------------------------------- numbering, hashing, balances
 
 
+_COUNTER = SeriesCounter._meta.db_table
+
+
 def _counter_locked(series: VoucherSeries, fiscal_year_id: int) -> SeriesCounter:
-    qs = SeriesCounter.objects.select_for_update(no_key=True)
-    try:
-        return qs.get(series=series, fiscal_year_id=fiscal_year_id)
-    except SeriesCounter.DoesNotExist:
-        try:
-            with transaction.atomic():
-                SeriesCounter.objects.create(series=series, fiscal_year_id=fiscal_year_id)
-        except IntegrityError:
-            pass  # created by a concurrent poster
-        return qs.get(series=series, fiscal_year_id=fiscal_year_id)
+    """The counter row of (series, year), locked until the end of the transaction (raw SQL:
+    this runs once per posting, and the ORM's query building is most of its cost)."""
+    lock = " FOR NO KEY UPDATE" if connection.features.has_select_for_no_key_update else ""
+    sql = f"SELECT id, next_number, last_hash FROM {_COUNTER} WHERE series_id = %s AND fiscal_year_id = %s{lock}"  # noqa: S608 - names from model meta, values as parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [series.pk, fiscal_year_id])
+        row = cursor.fetchone()
+        if row is None:
+            try:
+                with transaction.atomic():
+                    SeriesCounter.objects.create(series=series, fiscal_year_id=fiscal_year_id)
+            except IntegrityError:
+                pass  # created by a concurrent poster
+            cursor.execute(sql, [series.pk, fiscal_year_id])
+            row = cursor.fetchone()
+    pk, next_number, last_hash = row
+    return SeriesCounter(
+        id=pk,
+        series_id=series.pk,
+        fiscal_year_id=fiscal_year_id,
+        next_number=next_number,
+        last_hash=last_hash,
+    )
 
 
 def entry_hash(
@@ -477,23 +599,83 @@ def entry_hash(
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _apply_balances(legal_entity_id: int, lines: Iterable[JournalLine]) -> None:
+class _LineRow(NamedTuple):
+    """A voucher line to insert (what ``entry_hash`` reads, without a model instance)."""
+
+    line_no: int
+    account_id: int
+    side: str
+    amount: Decimal
+    text: str
+    cost_centre_id: int | None
+    project_id: int | None
+    region_id: int | None
+
+
+_BALANCE = AccountBalance._meta.db_table
+_LINE = JournalLine._meta.db_table
+_BALANCE_UPSERT = (
+    f"INSERT INTO {_BALANCE} (legal_entity_id, account_id, period_id, debit_amount, credit_amount) "  # noqa: S608 - names from model meta
+    "VALUES {values} ON CONFLICT (account_id, period_id) DO UPDATE SET "
+    f"debit_amount = {_BALANCE}.debit_amount + excluded.debit_amount, "
+    f"credit_amount = {_BALANCE}.credit_amount + excluded.credit_amount"
+)
+_LINE_COLUMNS = [
+    "entry_id",
+    "line_no",
+    "account_id",
+    "side",
+    "amount",
+    "text",
+    "cost_centre_id",
+    "project_id",
+    "region_id",
+    "legal_entity_id",
+    "date",
+    "period_id",
+]
+
+
+def _apply_balances(legal_entity_id: int, lines: Iterable[Any]) -> None:
+    """Add the lines' debit and credit sums to ``AccountBalance``, one upsert statement per
+    1,000 (account, period) pairs, in a fixed order so concurrent posters cannot deadlock.
+    ``lines`` have ``account_id``, ``period_id``, ``side`` and ``amount``."""
     sums: dict[tuple[int, int], list[Decimal]] = defaultdict(lambda: [Decimal("0.00"), Decimal("0.00")])
     for line in lines:
         pair = sums[(line.account_id, line.period_id)]
         pair[0 if line.side == "D" else 1] += line.amount
-    for (account_id, period_id), (debit, credit) in sorted(sums.items()):
-        updated = AccountBalance.objects.filter(account_id=account_id, period_id=period_id).update(
-            debit_amount=F("debit_amount") + debit, credit_amount=F("credit_amount") + credit
-        )
-        if not updated:
-            AccountBalance.objects.bulk_create(
-                [AccountBalance(legal_entity_id=legal_entity_id, account_id=account_id, period_id=period_id)],
-                ignore_conflicts=True,
+    rows = sorted(sums.items())
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 1000):
+            chunk = rows[start : start + 1000]
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+            params: list[Any] = []
+            for (account_id, period_id), (debit, credit) in chunk:
+                params += [legal_entity_id, account_id, period_id, debit, credit]
+            cursor.execute(_BALANCE_UPSERT.replace("{values}", values), params)
+
+
+def _insert_lines(rows: list[tuple[Any, ...]]) -> None:
+    """Insert voucher lines (tuples in ``_LINE_COLUMNS`` order) without model instances:
+    one ``INSERT ... SELECT FROM unnest(arrays)`` on PostgreSQL, ``executemany`` elsewhere."""
+    if not rows:
+        return
+    columns = ", ".join(_LINE_COLUMNS)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            fields = [
+                JournalLine._meta.get_field(c.removesuffix("_id") if c != "entry_id" else "entry")
+                for c in _LINE_COLUMNS
+            ]
+            arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+            cursor.execute(
+                f"INSERT INTO {_LINE} ({columns}) SELECT * FROM unnest({arrays})",  # noqa: S608 - names from model meta, values as parameters
+                [list(column) for column in zip(*rows, strict=True)],
             )
-            AccountBalance.objects.filter(account_id=account_id, period_id=period_id).update(
-                debit_amount=F("debit_amount") + debit, credit_amount=F("credit_amount") + credit
-            )
+        else:
+            placeholders = ", ".join(["%s"] * len(_LINE_COLUMNS))
+            sql = f"INSERT INTO {_LINE} ({columns}) VALUES ({placeholders})"  # noqa: S608 - names from model meta, values as parameters
+            cursor.executemany(sql, rows)
 
 
 def _write(
@@ -508,14 +690,16 @@ def _write(
     ``stored`` maps an index to the draft row that becomes the posted voucher (same id, so its
     audit trail and rejections stay attached)."""
     stored = stored or {}
+    reverses = reverses or {}
     now = timezone.now()
     actor = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
+    le_id = ctx.legal_entity_id
     entries: list[JournalEntry] = []
-    all_lines: list[JournalLine] = []
+    all_lines: list[list[_LineRow]] = []
     by_counter: dict[tuple[int, int], list[int]] = defaultdict(list)
     for idx, checked in enumerate(checked_list):
         by_counter[(checked.series.pk, checked.period.fiscal_year_id)].append(idx)
-    numbered: dict[int, tuple[int, SeriesCounter]] = {}
+    numbered: dict[int, int] = {}
     counters: dict[tuple[int, int], SeriesCounter] = {}
     # Lock counters in a fixed order so concurrent batches cannot deadlock.
     for key in sorted(by_counter):
@@ -523,57 +707,69 @@ def _write(
         counter = _counter_locked(first.series, first.period.fiscal_year_id)
         counters[key] = counter
         for offset, idx in enumerate(by_counter[key]):
-            numbered[idx] = (counter.next_number + offset, counter)
+            numbered[idx] = counter.next_number + offset
     account_numbers: dict[int, str] = {}
     dim_codes: dict[int, str] = {}
+    content_types: dict[type, ContentType] = {}
+    posted_status = JournalEntry.Status.POSTED
     for idx, checked in enumerate(checked_list):
         entry_in = checked.entry
-        number, _counter = numbered[idx]
         source_type, source_id = None, ""
         if entry_in.source is not None:
-            source_type = ContentType.objects.get_for_model(entry_in.source)
+            model = type(entry_in.source)
+            if model not in content_types:
+                content_types[model] = ContentType.objects.get_for_model(entry_in.source)
+            source_type = content_types[model]
             source_id = str(entry_in.source.pk)
-        entry = JournalEntry(
-            legal_entity_id=ctx.legal_entity_id,
-            series=checked.series,
-            fiscal_year_id=checked.period.fiscal_year_id,
-            period=checked.period,
-            number=number,
-            date=entry_in.date,
-            text=entry_in.text.strip()[:200],
-            status=JournalEntry.Status.POSTED,
-            total_amount=checked.total,
-            source_type=source_type,
-            source_id=source_id,
-            idempotency_key=entry_in.idempotency_key or None,
-            reverses=(reverses or {}).get(idx),
-            created_by=actor,
-            posted_at=now,
-            posted_by=actor,
+        reversed_entry = reverses.get(idx)
+        entries.append(
+            JournalEntry(
+                legal_entity_id=le_id,
+                series=checked.series,
+                fiscal_year_id=checked.period.fiscal_year_id,
+                period=checked.period,
+                number=numbered[idx],
+                date=entry_in.date,
+                text=entry_in.text.strip()[:200],
+                status=posted_status,
+                total_amount=checked.total,
+                source_type=source_type,
+                source_id=source_id,
+                idempotency_key=entry_in.idempotency_key or None,
+                reverses=reversed_entry,
+                created_by=actor,
+                posted_at=now,
+                posted_by=actor,
+            )
         )
         lines = []
         for line in checked.lines:
             account_numbers[line.account.pk] = line.account.number
-            for obj in line.dims.values():
-                if obj is not None:
-                    dim_codes[obj.pk] = f"{obj.kind}:{obj.code}"
+            dims = line.dims
+            if dims:
+                for obj in dims.values():
+                    if obj is not None:
+                        dim_codes[obj.pk] = f"{obj.kind}:{obj.code}"
+                cost_centre, project, region = (
+                    dims.get("cost_centre"),
+                    dims.get("project"),
+                    dims.get("region"),
+                )
+            else:
+                cost_centre = project = region = None
             lines.append(
-                JournalLine(
-                    line_no=line.line_no,
-                    account=line.account,
-                    side=line.side,
-                    amount=line.amount,
-                    text=line.text,
-                    cost_centre=line.dims.get("cost_centre"),
-                    project=line.dims.get("project"),
-                    region=line.dims.get("region"),
-                    legal_entity_id=ctx.legal_entity_id,
-                    date=entry_in.date,
-                    period=checked.period,
+                _LineRow(
+                    line.line_no,
+                    line.account.pk,
+                    line.side,
+                    line.amount,
+                    line.text,
+                    cost_centre.pk if cost_centre else None,
+                    project.pk if project else None,
+                    region.pk if region else None,
                 )
             )
-        entries.append(entry)
-        all_lines.append(lines)  # type: ignore[arg-type]
+        all_lines.append(lines)
     # Hash in number order per counter so each voucher chains to its predecessor.
     for key, indexes in by_counter.items():
         counter = counters[key]
@@ -584,7 +780,7 @@ def _write(
             entry.hash = entry_hash(
                 previous_hash=previous,
                 entry=entry,
-                lines=all_lines[idx],  # type: ignore[arg-type]
+                lines=all_lines[idx],
                 series_code=checked_list[idx].series.code,
                 account_numbers=account_numbers,
                 dim_codes=dim_codes,
@@ -604,18 +800,47 @@ def _write(
         JournalLine.objects.filter(entry_id=draft.pk).delete()
         entry.save(force_update=True)
     JournalEntry.objects.bulk_create([e for i, e in enumerate(entries) if i not in stored])
-    flat: list[JournalLine] = []
-    for entry, lines in zip(entries, all_lines, strict=True):
-        for line in lines:  # type: ignore[attr-defined]
-            line.entry = entry
-            flat.append(line)
-    JournalLine.objects.bulk_create(flat)
-    for counter in counters.values():
-        SeriesCounter.objects.filter(pk=counter.pk).update(
-            next_number=counter.next_number, last_hash=counter.last_hash
-        )
-    _apply_balances(ctx.legal_entity_id, flat)
+    sqlite = connection.vendor == "sqlite"
+    line_rows: list[tuple[Any, ...]] = []
+    balance_lines: list[Any] = []
+    for entry, lines, checked in zip(entries, all_lines, checked_list, strict=True):
+        period_id = checked.period.pk
+        day = entry.date.isoformat() if sqlite else entry.date
+        for line in lines:
+            amount = str(line.amount) if sqlite else line.amount
+            line_rows.append(
+                (
+                    entry.pk,
+                    line.line_no,
+                    line.account_id,
+                    line.side,
+                    amount,
+                    line.text,
+                    line.cost_centre_id,
+                    line.project_id,
+                    line.region_id,
+                    le_id,
+                    day,
+                    period_id,
+                )
+            )
+            balance_lines.append(_BalanceLine(line.account_id, period_id, line.side, line.amount))
+    _insert_lines(line_rows)
+    with connection.cursor() as cursor:
+        for counter in counters.values():
+            cursor.execute(
+                f"UPDATE {_COUNTER} SET next_number = %s, last_hash = %s WHERE id = %s",  # noqa: S608 - names from model meta, values as parameters
+                [counter.next_number, counter.last_hash, counter.pk],
+            )
+    _apply_balances(le_id, balance_lines)
     return entries
+
+
+class _BalanceLine(NamedTuple):
+    account_id: int
+    period_id: int
+    side: str
+    amount: Decimal
 
 
 def _require(actor: Any, perm: str) -> None:
