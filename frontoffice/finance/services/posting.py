@@ -663,10 +663,7 @@ def _insert_lines(rows: list[tuple[Any, ...]]) -> None:
     columns = ", ".join(_LINE_COLUMNS)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            fields = [
-                JournalLine._meta.get_field(c.removesuffix("_id") if c != "entry_id" else "entry")
-                for c in _LINE_COLUMNS
-            ]
+            fields = [JournalLine._meta.get_field(c.removesuffix("_id")) for c in _LINE_COLUMNS]
             arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
             cursor.execute(
                 f"INSERT INTO {_LINE} ({columns}) SELECT * FROM unnest({arrays})",  # noqa: S608 - names from model meta, values as parameters
