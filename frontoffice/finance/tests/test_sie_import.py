@@ -249,13 +249,20 @@ def test_import_refuses_a_legal_entity_that_already_has_a_ledger(controller, led
     assert exc.value.code == "sie_not_empty"
 
 
-@pytest.mark.parametrize("persona", ["finance_manager", "clerk", "auditor", "admin", "rep_north"])
+@pytest.mark.parametrize("persona", ["finance_manager", "clerk", "auditor", "rep_north"])
 def test_shipped_roles_cannot_import_into_a_new_legal_entity(persona, org, empty_entity):
     """Importing needs the ledger-management permission and reach over the new legal entity."""
     before = finance_counts()
     with pytest.raises(PermissionDenied):
         sie_import(actor=org.user(persona), legal_entity=empty_entity, data=sie_file("typ4si.si"))
     assert finance_counts() == before
+
+
+def test_the_shipped_administrator_sets_up_a_new_legal_entity_from_sie(org, empty_entity):
+    """Setting up a company is administration: the administrator role may import its history."""
+    result = sie_import(actor=org.user("admin"), legal_entity=empty_entity, data=sie_file("typ4si.si"))
+    assert result.vouchers > 0
+    assert JournalEntry.objects.filter(legal_entity=empty_entity).count() == result.vouchers
 
 
 def test_import_into_a_new_entity_creates_it_from_fnamn_and_orgnr(controller, org):
