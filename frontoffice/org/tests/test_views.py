@@ -405,7 +405,7 @@ def test_creating_a_role_through_the_form(org, client_for):
 
 def test_settings_navigation_follows_permissions(org, client_for):
     admin_nav = [i["key"] for i in client_for("admin").get(reverse("core:home")).context["nav_settings"]]
-    assert admin_nav == ["org-tree", "staff", "roles", "invitations", "api-tokens"]
+    assert admin_nav == ["org-tree", "staff", "roles", "invitations", "ledger-settings", "api-tokens"]
     receptionist_nav = [
         i["key"] for i in client_for("receptionist").get(reverse("core:home")).context["nav_settings"]
     ]
