@@ -120,6 +120,13 @@ def parse_amount(value: Any) -> Decimal | None:
     return amount.quantize(CENT)
 
 
+def clean_text(value: str | None) -> str:
+    """Voucher and line texts: trimmed, at most 200 characters, without control characters
+    (PostgreSQL cannot store NUL, and no control character belongs in a voucher text)."""
+    text = "".join(ch for ch in (value or "") if ch >= " " or ch == "\t").replace("\t", " ")
+    return text.strip()[:200]
+
+
 # ---------------------------------------------------------------- context
 
 
@@ -473,7 +480,7 @@ def _check(
         elif side == "C" and amount:
             credit_total += amount
         if account is not None and side and amount:
-            lines.append(_Line(idx, account, side, amount, (line.text or "").strip()[:200], dims))
+            lines.append(_Line(idx, account, side, amount, clean_text(line.text), dims))
     if (
         not any(v.code == "amount_invalid" for v in violations)
         and len(entry.lines) >= 2
@@ -727,7 +734,7 @@ def _write(
                 period=checked.period,
                 number=numbered[idx],
                 date=entry_in.date,
-                text=entry_in.text.strip()[:200],
+                text=clean_text(entry_in.text),
                 status=posted_status,
                 total_amount=checked.total,
                 source_type=source_type,
@@ -960,7 +967,7 @@ def _store_for_approval(ctx: LedgerContext, checked: _Checked) -> JournalEntry:
         legal_entity_id=ctx.legal_entity_id,
         series=checked.series,
         date=checked.entry.date,
-        text=checked.entry.text.strip()[:200],
+        text=clean_text(checked.entry.text),
         status=JournalEntry.Status.AWAITING_APPROVAL,
         total_amount=checked.total,
         idempotency_key=checked.entry.idempotency_key or None,
@@ -1019,8 +1026,9 @@ def entry_input_from(entry: JournalEntry) -> EntryInput:
 def journal_entry_draft_save(
     *, actor: Any, legal_entity: Any, entry: EntryInput, draft: JournalEntry | None = None
 ) -> JournalEntry:
-    """Create or replace a draft voucher. Drafts are checked for shape only (accounts exist,
-    amounts are valid); the posting standards apply when it is posted."""
+    """Create or replace a draft voucher. Drafts are checked for shape only (accounts and
+    dimensions exist, amounts are valid); the posting standards apply when it is posted.
+    Replacing a draft keeps its history (creator, rejected attempts)."""
     _require(actor, "finance.add_journalentry")
     ctx = LedgerContext(legal_entity=legal_entity, actor=actor)
     _require_entity(actor, ctx.legal_entity_id)
@@ -1029,7 +1037,10 @@ def journal_entry_draft_save(
     if series is None:
         errors["series"] = [_("There is no voucher series “%(code)s”.") % {"code": entry.series}]
     ctx.load_accounts(str(line.account).strip() for line in entry.lines)
-    parsed: list[tuple[LedgerAccount, str, Decimal, str]] = []
+    ctx.load_dims(
+        (kind, code) for line in entry.lines for kind in DIMENSIONS if (code := getattr(line, kind))
+    )
+    parsed: list[tuple[LedgerAccount, str, Decimal, str, dict[str, DimensionObject | None]]] = []
     for idx, line in enumerate(entry.lines, start=1):
         account = ctx.account(str(line.account).strip())
         debit, credit = parse_amount(line.debit), parse_amount(line.credit)
@@ -1041,39 +1052,56 @@ def journal_entry_draft_save(
             errors.setdefault(f"lines.{idx}", []).append(
                 _("Enter a positive amount in exactly one of debit or credit.")
             )
+        dims: dict[str, DimensionObject | None] = {}
+        for kind in DIMENSIONS:
+            code = getattr(line, kind)
+            if code:
+                dims[kind] = ctx.dim(kind, code)
+                if dims[kind] is None:
+                    errors.setdefault(f"lines.{idx}", []).append(
+                        _("%(dimension)s “%(code)s” does not exist.")
+                        % {"dimension": DimensionKind(kind).label, "code": code}
+                    )
         if account is not None and ((debit is None) != (credit is None)):
             side, amount = ("D", debit) if debit is not None else ("C", credit)
             if amount and amount > 0:
-                parsed.append((account, side, amount, line.text))
+                parsed.append((account, side, amount, clean_text(line.text), dims))
     if errors:
         raise ValidationError(errors, code="invalid_draft")
-    if draft is None:
-        draft = JournalEntry(legal_entity_id=ctx.legal_entity_id, created_by=actor)
-    elif draft.status != JournalEntry.Status.DRAFT:
-        raise ValidationError(_("Only drafts can be changed."), code="not_draft")
-    else:
-        draft.lines.all().delete()
-    draft.series = series
-    draft.date = entry.date
-    draft.text = entry.text.strip()[:200]
-    draft.total_amount = sum((a for _, s, a, _ in parsed if s == "D"), Decimal("0.00"))
-    draft.save()
-    JournalLine.objects.bulk_create(
-        [
-            JournalLine(
-                entry=draft,
-                line_no=i,
-                account=a,
-                side=s,
-                amount=amt,
-                text=t,
-                legal_entity_id=ctx.legal_entity_id,
-                date=entry.date,
+    with transaction.atomic():
+        if draft is None:
+            draft = JournalEntry(legal_entity_id=ctx.legal_entity_id, created_by=actor)
+        else:
+            draft = JournalEntry.objects.select_for_update(of=("self",)).get(
+                pk=draft.pk, legal_entity_id=ctx.legal_entity_id
             )
-            for i, (a, s, amt, t) in enumerate(parsed, start=1)
-        ]
-    )
-    audit_record(actor=actor, action="finance.voucher.draft_saved", obj=draft)
+            if draft.status != JournalEntry.Status.DRAFT:
+                raise ValidationError(_("Only drafts can be changed."), code="not_draft")
+            draft.lines.all().delete()
+        draft.series = series
+        draft.date = entry.date
+        draft.text = clean_text(entry.text)
+        draft.total_amount = sum((p[2] for p in parsed if p[1] == "D"), Decimal("0.00"))
+        draft.save()
+        JournalLine.objects.bulk_create(
+            [
+                JournalLine(
+                    entry=draft,
+                    line_no=i,
+                    account=a,
+                    side=s,
+                    amount=amt,
+                    text=t,
+                    cost_centre=dims.get("cost_centre"),
+                    project=dims.get("project"),
+                    region=dims.get("region"),
+                    legal_entity_id=ctx.legal_entity_id,
+                    date=entry.date,
+                )
+                for i, (a, s, amt, t, dims) in enumerate(parsed, start=1)
+            ]
+        )
+        audit_record(actor=actor, action="finance.voucher.draft_saved", obj=draft)
     return draft
 
 

@@ -289,8 +289,23 @@ def fiscal_year_close(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "finance/report_year_close.html", {"plan": plan, "year": year})
 
 
+@_view("finance.view_postingrejection")
+def report_compliance(request: HttpRequest) -> HttpResponse:
+    """Posting compliance per employee: accepted first time, rejections and corrections."""
+    from frontoffice.finance.selectors.compliance import posting_compliance_by_employee
+
+    ctx = ReportContext(request)
+    rows = []
+    if ctx.range is not None:
+        rows = posting_compliance_by_employee(
+            user=request.user, legal_entity=ctx.entity, start=ctx.range.start, end=ctx.range.end
+        )
+    return render(request, "finance/report_compliance.html", ctx.context(rows=rows))
+
+
 urlpatterns = [
     path("reports/", report_index, name="report-index"),
+    path("reports/posting-compliance/", report_compliance, name="report-compliance"),
     path("reports/trial-balance/", report_trial_balance, name="report-trial-balance"),
     path("reports/general-ledger/", report_general_ledger, name="report-general-ledger"),
     path("reports/income-statement/", report_income_statement, name="report-income-statement"),
