@@ -365,6 +365,11 @@ class Command(BaseCommand):
             demo = self._organisation()
             self._staff(demo, password)
             created, interactions = self._customers(demo, customers)
+            vouchers = self._ledger(demo)
+        if vouchers:
+            self.stdout.write(
+                _("Ledger ready: BAS chart, this year's fiscal year and %(n)d vouchers.") % {"n": vouchers}
+            )
         self.stdout.write(
             _(
                 "Demo data ready: %(created)d customers and %(interactions)d interactions added, %(total)d customers in the demo company."
@@ -376,6 +381,74 @@ class Command(BaseCommand):
             }
         )
         self._print_logins(demo, password)
+
+    # ------------------------------------------------------------ ledger
+
+    def _ledger(self, demo: Demo) -> int:
+        """The BAS chart, this calendar year and a few months of vouchers (once)."""
+        import datetime as dt
+        from decimal import Decimal
+
+        from frontoffice.finance.models import LedgerAccount
+        from frontoffice.finance.services.chart import ledger_setup
+        from frontoffice.finance.services.periods import posting_standards_set
+        from frontoffice.finance.services.posting import EntryInput, LineInput, journal_entries_post_batch
+
+        if LedgerAccount.objects.filter(legal_entity=demo.company).exists():
+            return 0
+        cfo = demo.users["cfo"]
+        today = dt.date.today()
+        ledger_setup(actor=cfo, legal_entity=demo.company, first_year_start=dt.date(today.year, 1, 1))
+        posting_standards_set(
+            actor=cfo,
+            legal_entity=demo.company,
+            four_eyes_threshold_amount=Decimal("50000.00"),
+            attachment_threshold_amount=Decimal("100000.00"),
+        )
+        rng = random.Random(7)
+        entries = []
+        for month in range(1, today.month + 1):
+            for n in range(6):
+                day = dt.date(today.year, month, min(1 + n * 4, 28))
+                if day > today:
+                    break
+                gross = Decimal(rng.randrange(400, 6000)) * 5
+                net = (gross / Decimal("1.25")).quantize(Decimal("0.01"))
+                entries.append(
+                    EntryInput(
+                        series="F",
+                        date=day,
+                        text=f"Faktura {month:02d}{n:02d}",
+                        lines=[
+                            LineInput("1510", debit=str(gross)),
+                            LineInput("3001", credit=str(net)),
+                            LineInput("2611", credit=str(gross - net)),
+                        ],
+                    )
+                )
+                entries.append(
+                    EntryInput(
+                        series="B",
+                        date=day,
+                        text=f"Inbetalning faktura {month:02d}{n:02d}",
+                        lines=[LineInput("1930", debit=str(gross)), LineInput("1510", credit=str(gross))],
+                    )
+                )
+            rent = Decimal("18500.00")
+            entries.append(
+                EntryInput(
+                    series="B",
+                    date=dt.date(today.year, month, 1),
+                    text=f"Lokalhyra {month:02d}",
+                    lines=[
+                        LineInput("5010", debit=str(rent)),
+                        LineInput("2641", debit=str(rent / 4)),
+                        LineInput("1930", credit=str(rent + rent / 4)),
+                    ],
+                )
+            )
+        posted = journal_entries_post_batch(actor=cfo, legal_entity=demo.company, entries=entries)
+        return len(posted)
 
     # ------------------------------------------------------------ organisation tree
 
