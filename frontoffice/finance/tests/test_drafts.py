@@ -63,3 +63,29 @@ def test_control_characters_are_removed_from_texts(org, ledger):
     entry = voucher(("5010", "10.00", None), ("1930", None, "10.00"), text="Rent\x00 March\x07")
     posted = journal_entry_post(actor=org.user("clerk"), legal_entity=ledger, entry=entry)
     assert posted.text == "Rent March"
+
+
+def test_after_a_reversal_the_corrected_voucher_starts_as_a_copy_of_the_original(org, ledger, client_for):
+    from django.urls import reverse
+
+    from frontoffice.finance.services.posting import journal_entry_reverse
+
+    clerk = org.user("clerk")
+    original = journal_entry_post(
+        actor=clerk,
+        legal_entity=ledger,
+        entry=voucher(("5010", "1234.50", None), ("1930", None, "1234.50"), text="Rent"),
+    )
+    journal_entry_reverse(actor=clerk, entry=original)
+    client = client_for("clerk")
+    detail = client.get(reverse("finance:voucher-detail", args=[original.pk])).content.decode()
+    assert f"?correct={original.pk}" in detail
+    page = client.get(reverse("finance:voucher-create"), {"correct": original.pk}).content.decode()
+    assert "Correction of A1: Rent" in page
+    assert 'value="5010"' in page
+    assert 'value="1234.50"' in page
+    # Another legal entity cannot copy it (the original is outside its scope).
+    assert (
+        client_for("other_clerk").get(reverse("finance:voucher-create"), {"correct": original.pk}).status_code
+        == 404
+    )

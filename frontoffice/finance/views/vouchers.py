@@ -347,6 +347,18 @@ def _entry_view(request: HttpRequest, *, draft: JournalEntry | None) -> HttpResp
         if draft is not None:
             initial = {"series": draft.series.code, "date": draft.date, "text": draft.text}
             line_rows = _blank_lines_data(_line_initial(draft), minimum=len(draft.lines.all()) + 1)
+        elif request.GET.get("correct"):
+            # The corrected voucher after a reversal starts as a copy of the original.
+            original = selectors.voucher_get(user=user, pk=request.GET["correct"])
+            legal_entity = original.legal_entity
+            series = selectors.voucher_series_choices(user=user, legal_entity=legal_entity)
+            initial = {
+                "series": original.series.code,
+                "date": timezone.localdate(),
+                "text": _("Correction of %(ref)s: %(text)s")
+                % {"ref": original.reference, "text": original.text},
+            }
+            line_rows = _blank_lines_data(_line_initial(original), minimum=len(original.lines.all()) + 1)
         else:
             codes = [s.code for s in series]
             initial = {
