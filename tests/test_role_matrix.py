@@ -200,3 +200,80 @@ def test_guessed_ids_that_do_not_exist_are_404_for_everyone(client, org, custome
         response = client.get(reverse("api:party-detail", args=[missing]), HTTP_AUTHORIZATION=f"Token {raw}")
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"
+
+
+# ---------------------------------------------------------------- the ledger
+
+FINANCE_RESOURCES = [
+    Resource("voucher list", "finance:voucher-list", "finance.view_journalentry"),
+    Resource("new voucher form", "finance:voucher-create", "finance.add_journalentry"),
+    Resource("chart of accounts", "finance:account-list", "finance.view_ledgeraccount"),
+    Resource("trial balance", "finance:report-trial-balance", "finance.view_ledger_reports"),
+    Resource("balance sheet", "finance:report-balance-sheet", "finance.view_ledger_reports"),
+    Resource("VAT return", "finance:report-vat", "finance.view_ledger_reports"),
+    Resource("posting compliance", "finance:report-compliance", "finance.view_postingrejection"),
+    Resource("SIE export", "finance:sie-export", "finance.view_ledger_reports"),
+    Resource("API accounts", "api:finance-account-list", "finance.view_ledgeraccount", api=True),
+    Resource("API vouchers", "api:finance-voucher-list", "finance.view_journalentry", api=True),
+    Resource(
+        "API trial balance", "api:finance-report-trial-balance", "finance.view_ledger_reports", api=True
+    ),
+]
+# The voucher belongs to the personas' company; "N" marks it visible like the North customer
+# to everyone of that company, and to organisation-wide roles.
+VOUCHER_VISIBLE = {p for p, keys in VISIBLE.items() if "N" in keys or "S" in keys}
+FINANCE_DETAILS = [
+    Resource("voucher page", "finance:voucher-detail", "finance.view_journalentry", about="V"),
+    Resource("API voucher", "api:finance-voucher-detail", "finance.view_journalentry", about="V", api=True),
+]
+
+
+@pytest.fixture
+def company_voucher(org):
+    import datetime
+
+    from frontoffice.finance.services.chart import ledger_setup
+    from frontoffice.finance.services.posting import EntryInput, LineInput, journal_entry_post
+
+    ledger_setup(
+        actor=org.user("finance_manager"),
+        legal_entity=org.company,
+        first_year_start=datetime.date(2026, 1, 1),
+    )
+    ledger_setup(actor=None, legal_entity=org.other_company, first_year_start=datetime.date(2026, 1, 1))
+    return journal_entry_post(
+        actor=org.user("clerk"),
+        legal_entity=org.company,
+        entry=EntryInput(
+            "A",
+            datetime.date(2026, 3, 1),
+            "Zebrafish rent",
+            [LineInput("5010", debit="10.00"), LineInput("1930", credit="10.00")],
+        ),
+    )
+
+
+@pytest.mark.parametrize("resource", FINANCE_RESOURCES + FINANCE_DETAILS, ids=lambda r: r.name)
+def test_every_persona_gets_exactly_its_ledger_rights_on(client, org, company_voucher, resource):
+    mismatches = []
+    for persona in PERSONAS:
+        expected = 403 if resource.perm not in perms(persona) else 200
+        if expected == 200 and resource.about and persona not in VOUCHER_VISIBLE:
+            expected = 404
+        args = [company_voucher.pk] if resource.about else []
+        url = reverse(resource.url_name, args=args)
+        if resource.api:
+            _, raw = api_token_create(actor=org.user(persona), name="matrix")
+            response = client.get(url, HTTP_AUTHORIZATION=f"Token {raw}")
+        else:
+            client.force_login(org.user(persona))
+            response = client.get(url)
+        if response.status_code != expected:
+            mismatches.append(
+                f"{persona}: expected {expected}, got {response.status_code} {response.content[:300]!r}"
+            )
+        elif expected == 200 and not resource.about and persona not in VOUCHER_VISIBLE:
+            # Another legal entity's lists never show the company's voucher or amounts.
+            assert "Zebrafish" not in response.content.decode(), persona
+        client.logout()
+    assert mismatches == [], "\n".join(mismatches)

@@ -37,6 +37,11 @@ class ComplianceRow:
     codes: Counter[str] = field(default_factory=Counter)
 
     @property
+    def top_codes(self) -> list[tuple[str, int]]:
+        """The three standards this employee broke most often, with counts."""
+        return self.codes.most_common(3)
+
+    @property
     def first_time_share(self) -> Decimal | None:
         """Percentage of posted vouchers accepted the first time (one decimal), None if none."""
         if not self.posted:

@@ -99,3 +99,18 @@ def test_other_legal_entities_see_nothing(org, ledger):
         )
         == []
     )
+
+
+def test_the_report_page_lists_the_most_broken_standards(org, ledger, client_for):
+    clerk = org.user("clerk")
+    with pytest.raises(PostingRejected):
+        journal_entry_post(
+            actor=clerk, legal_entity=ledger, entry=voucher(("1510", "5.00", None), ("1930", None, "5.00"))
+        )
+    html = (
+        client_for("finance_manager")
+        .get(reverse("finance:report-compliance"), {"start": "2026-01-01", "end": "2026-12-31"})
+        .content.decode()
+    )
+    assert 'href="/finance/standards/#standard-control_account"' in html
+    assert "Clerk Test" in html
