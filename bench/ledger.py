@@ -45,18 +45,16 @@ import argparse
 import cProfile
 import datetime
 import inspect
-import os
 import pstats
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+import benchdb  # bench/benchdb.py: the scripts run from this folder
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -87,56 +85,12 @@ GENERATED_PAIRS = [
 
 def prepare_database(args: argparse.Namespace) -> Callable[[], None]:
     """Point the settings at a database of the benchmark's own; return its clean-up."""
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        parts = urlsplit(url)
-        server = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
-
-        def drop() -> None:
-            from django.db import connections
-
-            connections.close_all()
-            if args.keep:
-                print(f"kept database {BENCH_DATABASE} (drop it with: dropdb {BENCH_DATABASE})")
-                return
-            with psycopg.connect(server, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-
-        return drop
-    if url:
-        sys.exit(f"bench/ledger.py supports SQLite and PostgreSQL, not {urlsplit(url).scheme!r}")
-    tmp = tempfile.mkdtemp(prefix="frontoffice-bench-ledger-")
-    os.environ["SQLITE_PATH"] = str(Path(tmp) / "bench.sqlite3")
-
-    def remove() -> None:
-        from django.db import connections
-
-        connections.close_all()
-        if args.keep:
-            print(f"kept {os.environ['SQLITE_PATH']}")
-            return
-        shutil.rmtree(tmp, ignore_errors=True)
-
-    return remove
+    return benchdb.prepare_database(BENCH_DATABASE, keep=args.keep)
 
 
 def setup_django() -> None:
     # Production-like: no DEBUG (no query log), immediate tasks, quiet logging.
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-used-anywhere-else-0123456789")
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    os.environ["SECURE_SSL_REDIRECT"] = "false"
-    os.environ["SESSION_COOKIE_SECURE"] = "false"
-    os.environ["CSRF_COOKIE_SECURE"] = "false"
-    os.environ["TASKS_BACKEND"] = "immediate"
-    os.environ["LOG_LEVEL"] = "ERROR"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    benchdb.production_like_environment()
     import django
     from django.conf import settings
 
