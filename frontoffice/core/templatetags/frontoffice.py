@@ -50,3 +50,15 @@ def money(value: Any, currency: str | None = None) -> str:
 def format_phone(value: Any) -> str:
     """A stored E.164 number in international display form: ``+46 70 123 45 67``."""
     return _format_phone(str(value)) if value else ""
+
+
+@register.filter
+def with_aria(field: Any) -> Any:
+    """Render a bound field whose errors screen readers announce: ``aria-invalid`` and an
+    ``aria-describedby`` naming its help text and its error list (Django links help only)."""
+    if not getattr(field, "errors", None):
+        return field
+    ids = [f"{field.auto_id}_error"]
+    if field.help_text:
+        ids.insert(0, f"{field.auto_id}_helptext")
+    return field.as_widget(attrs={"aria-invalid": "true", "aria-describedby": " ".join(ids)})

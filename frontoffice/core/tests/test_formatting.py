@@ -93,3 +93,26 @@ def test_format_phone_shows_the_international_form(stored: str | None, shown: st
 def test_format_phone_filter_in_a_template() -> None:
     template = Template("{% load frontoffice %}{{ phone|format_phone }}")
     assert template.render(Context({"phone": "+46701234567"})) == "+46 70 123 45 67"
+
+
+def test_fields_with_errors_are_announced_to_screen_readers() -> None:
+    """An invalid field says so (aria-invalid) and points at its help text and errors."""
+    from django import forms
+    from django.template import Context, Template
+
+    class Form(forms.Form):
+        email = forms.EmailField(help_text="Work address")
+
+    form = Form(data={"email": "not-an-address"})
+    html = Template('{% include "components/form_field.html" with field=form.email %}').render(
+        Context({"form": form})
+    )
+    assert 'aria-invalid="true"' in html
+    assert 'aria-describedby="id_email_helptext id_email_error"' in html
+    assert 'id="id_email_error"' in html
+    assert html.count('id="id_email_error"') == 1
+    valid = Form(data={"email": "a@example.com"})
+    html = Template('{% include "components/form_field.html" with field=form.email %}').render(
+        Context({"form": valid})
+    )
+    assert "aria-invalid" not in html

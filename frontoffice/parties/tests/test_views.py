@@ -318,7 +318,8 @@ def test_invalid_input_shows_inline_errors_and_saves_nothing(client_for, org):
     assert [e.code for e in form.errors.as_data()["phone"]] == ["phone_invalid"]
     assert [e.code for e in form.errors.as_data()["organisation_number"]] == ["organisation_number_checksum"]
     content = response.content.decode()
-    assert 'class="error" id="id_phone_error"' in content
+    assert '<div id="id_phone_error"><p class="error">' in content
+    assert 'aria-describedby="id_phone_helptext id_phone_error"' in content
     assert Party.objects.count() == 0
 
 
