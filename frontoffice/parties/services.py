@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from frontoffice.core.audit import audit_record, diff, snapshot
 from frontoffice.core.contact import normalise_email, normalise_phone, search_key
+from frontoffice.core.permissions import require_perm
 from frontoffice.core.registry import registry
 from frontoffice.core.scoping import user_scope, visible_to
 from frontoffice.org.models import Location, Region, Staff
@@ -55,11 +56,6 @@ PARTY_FIELDS = [
     "notes",
 ]
 AUDITED_FIELDS = [*PARTY_FIELDS, "tags"]
-
-
-def _require(actor: Any, perm: str) -> None:
-    if not actor.has_perm(perm):
-        raise PermissionDenied(_("You do not have permission to do this."))
 
 
 def _staff_of(actor: Any) -> Staff | None:
@@ -239,7 +235,7 @@ def party_create(
     ``duplicate`` when an active visible party shares e-mail, phone or organisation number and
     ``allow_duplicate`` is false. Writes ``parties.party.created`` to the audit trail.
     """
-    _require(actor, "parties.add_party")
+    require_perm(actor, "parties.add_party")
     unknown = set(fields) - set(PARTY_FIELDS) - {"owner_id", "region_id", "location_id", "legal_entity_id"}
     if unknown:
         raise TypeError(f"Unknown party fields: {sorted(unknown)}")
@@ -281,7 +277,7 @@ def party_create(
 @transaction.atomic
 def party_update(*, actor: Any, party: Party, tags: Iterable[str] | None = None, **fields: Any) -> Party:
     """Change a customer's fields. Needs ``parties.change_party`` and the party in scope."""
-    _require(actor, "parties.change_party")
+    require_perm(actor, "parties.change_party")
     party = visible_to(Party.objects.select_for_update(of=("self",)), actor).get(pk=party.pk)
     if party.is_erased or party.is_merged:
         raise ValidationError(
@@ -324,7 +320,7 @@ def party_merge(*, actor: Any, source: Party, target: Party) -> Party:
     filled from ``source``; tags are united. ``source`` stays as a hidden record pointing at
     ``target``. Both get an audit entry listing what moved.
     """
-    _require(actor, "parties.merge_party")
+    require_perm(actor, "parties.merge_party")
     if source.pk == target.pk:
         raise ValidationError(_("A customer cannot be merged into itself."), code="merge_self")
     locked = {
@@ -410,7 +406,7 @@ def party_export_personal_data(*, actor: Any, party: Party) -> dict[str, Any]:
 
     Needs ``parties.export_personal_data``; the export itself is audited.
     """
-    _require(actor, "parties.export_personal_data")
+    require_perm(actor, "parties.export_personal_data")
     party = visible_to(Party.objects.all(), actor).get(pk=party.pk)
     data: dict[str, Any] = {
         "exported_at": timezone.now().isoformat(),
@@ -455,7 +451,7 @@ def party_erase(*, actor: Any, party: Party) -> Party:
     Needs ``parties.erase_party``. Names, contact data, address, notes and tags are removed;
     each registered handler anonymises or keeps its own records. Irreversible; audited.
     """
-    _require(actor, "parties.erase_party")
+    require_perm(actor, "parties.erase_party")
     party = visible_to(Party.objects.select_for_update(of=("self",)), actor).get(pk=party.pk)
     if party.is_erased:
         raise ValidationError(_("This customer has already been erased."), code="already_erased")
@@ -509,7 +505,7 @@ def interaction_record(
     ``parties.add_interaction`` unless a system process records it (``check_permission=False``).
     """
     if check_permission:
-        _require(actor, "parties.add_interaction")
+        require_perm(actor, "parties.add_interaction")
         party = visible_to(Party.objects.all(), actor).get(pk=party.pk)
     if party.is_merged or party.is_erased:
         raise ValidationError(

@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import IO, Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from frontoffice.core.audit import audit_created, audit_record, diff, snapshot
-from frontoffice.core.scoping import user_scope
+from frontoffice.core.permissions import require_legal_entity, require_perm
 from frontoffice.finance.charts import bas, generic
 from frontoffice.finance.models import (
     AccountType,
@@ -78,20 +78,6 @@ ACCOUNT_FIELDS = [
 ]
 
 
-def _require(actor: Any, perm: str) -> None:
-    if actor is not None and not actor.has_perm(perm):
-        raise PermissionDenied(_("You do not have permission to do this."))
-
-
-def _require_entity(actor: Any, legal_entity_id: int) -> None:
-    """The actor works in this legal entity (organisation-scope users: in any)."""
-    if actor is None:
-        return
-    scope = user_scope(actor)
-    if not scope.everything and scope.legal_entity_id != legal_entity_id:
-        raise PermissionDenied(_("You can only change the ledger of your own legal entity."))
-
-
 def _le_id(legal_entity: Any) -> int:
     return int(getattr(legal_entity, "pk", legal_entity))
 
@@ -112,9 +98,9 @@ def ledger_setup(
     Needs ``finance.manage_ledger``. Refused (``chart_exists``) when the legal entity already
     has accounts, and (``unknown_template``) for a template not in ``TEMPLATES``.
     """
-    _require(actor, "finance.manage_ledger")
+    require_perm(actor, "finance.manage_ledger", system=True)
     le_id = _le_id(legal_entity)
-    _require_entity(actor, le_id)
+    require_legal_entity(actor, le_id, system=True)
     if LedgerAccount.objects.filter(legal_entity_id=le_id).exists():
         raise ValidationError(_("This legal entity already has a chart of accounts."), code="chart_exists")
     chart = TEMPLATES.get(template)
@@ -223,9 +209,9 @@ def account_create(
     Raises ``ValidationError`` for a malformed or taken number, an unknown VAT code or any
     field error.
     """
-    _require(actor, "finance.manage_ledger")
+    require_perm(actor, "finance.manage_ledger", system=True)
     le_id = _le_id(legal_entity)
-    _require_entity(actor, le_id)
+    require_legal_entity(actor, le_id, system=True)
     account = LedgerAccount(
         legal_entity_id=le_id,
         number=(number or "").strip(),
@@ -249,8 +235,8 @@ def account_update(*, actor: Any, account: LedgerAccount, **fields: Any) -> Ledg
     An account with posted lines cannot change number or type (``invalid_account`` with the
     field named); deactivate it (``active=False``) instead of deleting it.
     """
-    _require(actor, "finance.manage_ledger")
-    _require_entity(actor, account.legal_entity_id)
+    require_perm(actor, "finance.manage_ledger", system=True)
+    require_legal_entity(actor, account.legal_entity_id, system=True)
     unknown = set(fields) - set(ACCOUNT_FIELDS)
     if unknown:
         raise TypeError(f"Unknown account fields: {', '.join(sorted(unknown))}")
@@ -301,9 +287,9 @@ def dimension_object_create(
     *, actor: Any, legal_entity: Any, kind: str, code: str, name: str, active: bool = True
 ) -> DimensionObject:
     """Add a cost centre, project or region code. Needs ``finance.manage_ledger``."""
-    _require(actor, "finance.manage_ledger")
+    require_perm(actor, "finance.manage_ledger", system=True)
     le_id = _le_id(legal_entity)
-    _require_entity(actor, le_id)
+    require_legal_entity(actor, le_id, system=True)
     obj = DimensionObject(
         legal_entity_id=le_id, kind=kind, code=(code or "").strip(), name=(name or "").strip(), active=active
     )
@@ -318,8 +304,8 @@ def dimension_object_update(
 ) -> DimensionObject:
     """Rename, recode or (de)activate a dimension value; its kind never changes, since voucher
     lines hold it in the field of that kind. Needs ``finance.manage_ledger``."""
-    _require(actor, "finance.manage_ledger")
-    _require_entity(actor, dimension_object.legal_entity_id)
+    require_perm(actor, "finance.manage_ledger", system=True)
+    require_legal_entity(actor, dimension_object.legal_entity_id, system=True)
     before = snapshot(dimension_object, DIMENSION_FIELDS)
     dimension_object.code = (code or "").strip()
     dimension_object.name = (name or "").strip()
@@ -350,9 +336,9 @@ def voucher_series_save(
     Needs ``finance.manage_ledger``. A series with vouchers keeps its code (``code_locked``),
     since voucher references such as A12 are printed on documents and in the hash chain.
     """
-    _require(actor, "finance.manage_ledger")
+    require_perm(actor, "finance.manage_ledger", system=True)
     le_id = _le_id(legal_entity) if series is None else series.legal_entity_id
-    _require_entity(actor, le_id)
+    require_legal_entity(actor, le_id, system=True)
     code = (code or "").strip().upper()
     taken = VoucherSeries.objects.filter(legal_entity_id=le_id, code=code)
     if series is not None:
@@ -552,9 +538,9 @@ def chart_import_csv(*, actor: Any, legal_entity: Any, file: IO[Any] | bytes | s
     Needs ``finance.manage_ledger``. Raises ``ValidationError`` (code ``invalid_csv``) listing
     every problem as “Line n: …”, with ``params["line"]`` on each; nothing is written then.
     """
-    _require(actor, "finance.manage_ledger")
+    require_perm(actor, "finance.manage_ledger", system=True)
     le_id = _le_id(legal_entity)
-    _require_entity(actor, le_id)
+    require_legal_entity(actor, le_id, system=True)
     rows, problems = _parse_rows(_csv_text(file))
     existing = {a.number: a for a in LedgerAccount.objects.filter(legal_entity_id=le_id)}
     posted_numbers = set(

@@ -19,13 +19,13 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from frontoffice.core.audit import audit_record
-from frontoffice.core.scoping import user_scope
+from frontoffice.core.permissions import require_legal_entity, require_perm
 from frontoffice.finance.models import (
     BALANCE_SHEET_TYPES,
     AccountBalance,
@@ -55,11 +55,8 @@ VAT_SETTLEMENT_ACCOUNT = "2650"
 
 
 def _require(actor: Any, legal_entity_id: int) -> None:
-    if not actor.has_perm(MANAGE):
-        raise PermissionDenied(_("You do not have permission to do this."))
-    scope = user_scope(actor)
-    if not scope.everything and scope.legal_entity_id != legal_entity_id:
-        raise PermissionDenied(_("You can only work in your own legal entity."))
+    require_perm(actor, MANAGE)
+    require_legal_entity(actor, legal_entity_id)
 
 
 def _series(*, actor: Any, legal_entity_id: int, code: str, name: str) -> VoucherSeries:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from frontoffice.core.audit import audit_record
+from frontoffice.core.permissions import require_perm
 from frontoffice.finance.models import (
     FiscalYear,
     LockDate,
@@ -25,11 +26,6 @@ from frontoffice.finance.models import (
     SeriesCounter,
     VoucherSeries,
 )
-
-
-def _require(actor: Any, perm: str) -> None:
-    if actor is not None and not actor.has_perm(perm):
-        raise PermissionDenied(_("You do not have permission to do this."))
 
 
 def month_end(day: datetime.date) -> datetime.date:
@@ -42,7 +38,7 @@ def fiscal_year_create(
     *, actor: Any, legal_entity: Any, start_on: datetime.date, end_on: datetime.date
 ) -> FiscalYear:
     """Create a fiscal year of whole months (at most 18, as Swedish law allows) with its periods."""
-    _require(actor, "finance.manage_ledger")
+    require_perm(actor, "finance.manage_ledger", system=True)
     le_id = getattr(legal_entity, "pk", legal_entity)
     errors: dict[str, str] = {}
     if start_on.day != 1:
@@ -87,7 +83,7 @@ def fiscal_year_create(
 def voucher_series_create(
     *, actor: Any, legal_entity: Any, code: str, name: str, is_manual: bool = True
 ) -> VoucherSeries:
-    _require(actor, "finance.manage_ledger")
+    require_perm(actor, "finance.manage_ledger", system=True)
     le_id = getattr(legal_entity, "pk", legal_entity)
     series = VoucherSeries(
         legal_entity_id=le_id, code=code.strip().upper(), name=name.strip(), is_manual=is_manual
@@ -111,7 +107,7 @@ def lock_date_set(
     *, actor: Any, legal_entity: Any, locked_through: datetime.date | None, role: Any = None
 ) -> LockDate | None:
     """Lock postings dated on or before ``locked_through`` for ``role`` (None: everyone)."""
-    _require(actor, "finance.manage_ledger")
+    require_perm(actor, "finance.manage_ledger", system=True)
     le_id = getattr(legal_entity, "pk", legal_entity)
     existing = LockDate.objects.filter(legal_entity_id=le_id, role=role).first()
     before = existing.locked_through.isoformat() if existing else None
@@ -137,7 +133,7 @@ def lock_date_set(
 
 @transaction.atomic
 def posting_standards_set(*, actor: Any, legal_entity: Any, **fields: Any) -> PostingStandards:
-    _require(actor, "finance.manage_ledger")
+    require_perm(actor, "finance.manage_ledger", system=True)
     le_id = getattr(legal_entity, "pk", legal_entity)
     standards, _created = PostingStandards.objects.get_or_create(legal_entity_id=le_id)
     before = {k: str(getattr(standards, k)) for k in fields}

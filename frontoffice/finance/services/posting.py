@@ -27,7 +27,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from frontoffice.core.audit import audit_record
 from frontoffice.core.models import AuditEntry
-from frontoffice.core.scoping import user_scope
+from frontoffice.core.permissions import require_legal_entity, require_perm
 from frontoffice.finance.models import (
     AccountBalance,
     DimensionKind,
@@ -847,17 +847,6 @@ class _BalanceLine(NamedTuple):
     amount: Decimal
 
 
-def _require(actor: Any, perm: str) -> None:
-    if not actor.has_perm(perm):
-        raise PermissionDenied(_("You do not have permission to do this."))
-
-
-def _require_entity(actor: Any, legal_entity_id: int) -> None:
-    scope = user_scope(actor)
-    if not scope.everything and scope.legal_entity_id != legal_entity_id:
-        raise PermissionDenied(_("You can only post in your own legal entity."))
-
-
 def _existing_by_key(legal_entity_id: int, key: str | None) -> JournalEntry | None:
     if not key:
         return None
@@ -877,9 +866,9 @@ def journal_entry_post(
     limit is stored as awaiting approval instead (no number yet). With an idempotency key, a
     repeated call returns the voucher of the first call.
     """
-    _require(actor, "finance.post_journalentry")
+    require_perm(actor, "finance.post_journalentry")
     ctx = ctx or LedgerContext(legal_entity=legal_entity, actor=actor)
-    _require_entity(actor, ctx.legal_entity_id)
+    require_legal_entity(actor, ctx.legal_entity_id)
     existing = _existing_by_key(ctx.legal_entity_id, entry.idempotency_key)
     if existing is not None:
         return existing
@@ -918,9 +907,9 @@ def journal_entries_post_batch(
     ``ValidationError`` maps each failing voucher's index to its violations. Batches are for
     system postings (imports, invoices): the four-eyes rule does not route them to approval.
     """
-    _require(actor, "finance.post_journalentry")
+    require_perm(actor, "finance.post_journalentry")
     ctx = LedgerContext(legal_entity=legal_entity, actor=actor)
-    _require_entity(actor, ctx.legal_entity_id)
+    require_legal_entity(actor, ctx.legal_entity_id)
     checked_list: list[_Checked] = []
     failures: dict[int, list[Violation]] = {}
     for idx, entry in enumerate(entries):
@@ -1029,9 +1018,9 @@ def journal_entry_draft_save(
     """Create or replace a draft voucher. Drafts are checked for shape only (accounts and
     dimensions exist, amounts are valid); the posting standards apply when it is posted.
     Replacing a draft keeps its history (creator, rejected attempts)."""
-    _require(actor, "finance.add_journalentry")
+    require_perm(actor, "finance.add_journalentry")
     ctx = LedgerContext(legal_entity=legal_entity, actor=actor)
-    _require_entity(actor, ctx.legal_entity_id)
+    require_legal_entity(actor, ctx.legal_entity_id)
     series = ctx.series(entry.series)
     errors: dict[str, list[str]] = {}
     if series is None:
@@ -1108,9 +1097,9 @@ def journal_entry_draft_save(
 def journal_entry_submit(*, actor: Any, draft: JournalEntry) -> JournalEntry:
     """Post a draft: checked against every standard; above the four-eyes limit it waits for a
     second person's approval. A rejected attempt is counted on the draft and per employee."""
-    _require(actor, "finance.post_journalentry")
+    require_perm(actor, "finance.post_journalentry")
     ctx = LedgerContext(legal_entity=draft.legal_entity_id, actor=actor)
-    _require_entity(actor, ctx.legal_entity_id)
+    require_legal_entity(actor, ctx.legal_entity_id)
     if draft.status != JournalEntry.Status.DRAFT:
         raise ValidationError(_("Only drafts can be posted."), code="not_draft")
     checked, violations = _check(ctx, entry_input_from(draft))
@@ -1133,9 +1122,9 @@ def journal_entry_submit(*, actor: Any, draft: JournalEntry) -> JournalEntry:
 def journal_entry_approve(*, actor: Any, entry: JournalEntry) -> JournalEntry:
     """Approve a voucher awaiting approval and post it. The approver must be someone other
     than the person who submitted it, and hold ``finance.approve_journalentry``."""
-    _require(actor, "finance.approve_journalentry")
+    require_perm(actor, "finance.approve_journalentry")
     ctx = LedgerContext(legal_entity=entry.legal_entity_id, actor=actor)
-    _require_entity(actor, ctx.legal_entity_id)
+    require_legal_entity(actor, ctx.legal_entity_id)
     if entry.status != JournalEntry.Status.AWAITING_APPROVAL:
         raise ValidationError(_("This voucher is not awaiting approval."), code="not_awaiting_approval")
     if entry.submitted_by_id == actor.pk or entry.created_by_id == actor.pk:
@@ -1176,9 +1165,9 @@ def journal_entry_reverse(
     linked to the original (``reverses``), in the original's series. A voucher is reversed at
     most once. Needs ``finance.reverse_journalentry``; the reversal passes the standards
     (open period for the actor's role) except the manual-posting ban on control accounts."""
-    _require(actor, "finance.reverse_journalentry")
+    require_perm(actor, "finance.reverse_journalentry")
     ctx = LedgerContext(legal_entity=entry.legal_entity_id, actor=actor)
-    _require_entity(actor, ctx.legal_entity_id)
+    require_legal_entity(actor, ctx.legal_entity_id)
     if entry.status != JournalEntry.Status.POSTED:
         raise ValidationError(_("Only posted vouchers can be reversed."), code="not_posted")
     if JournalEntry.objects.filter(reverses=entry).exists():

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from frontoffice.core.audit import audit_record
 from frontoffice.core.money import quantize
+from frontoffice.core.permissions import require_perm
 from frontoffice.finance.models import (
     AccountBalance,
     AccountType,
@@ -112,11 +113,6 @@ def sie_check(data: bytes) -> SieReport:
     return validate(parse(data))
 
 
-def _require(actor: Any, perm: str) -> None:
-    if not actor.has_perm(perm):
-        raise PermissionDenied(_("You do not have permission to do this."))
-
-
 def _control(number: str) -> str:
     if number == "1510":
         return ControlKind.RECEIVABLES
@@ -185,7 +181,7 @@ def sie_import(
     accepted; ``sie_not_empty`` when the legal entity already has accounts or vouchers. With
     ``dry_run`` everything is checked, posted and then rolled back.
     """
-    _require(actor, "finance.manage_ledger")
+    require_perm(actor, "finance.manage_ledger")
     from frontoffice.org.models import LegalEntity
 
     if not LegalEntity.objects.visible_to(actor).filter(pk=legal_entity.pk).exists():
@@ -451,7 +447,7 @@ def sie_export(*, actor: Any, fiscal_year: FiscalYear) -> bytes:
     """The fiscal year as a SIE 4E file (PC8, CRLF): header, chart, dimension objects, opening
     and closing balances, results and every posted voucher. Needs
     ``finance.view_ledger_reports`` and the fiscal year in the actor's scope."""
-    _require(actor, "finance.view_ledger_reports")
+    require_perm(actor, "finance.view_ledger_reports")
     if not FiscalYear.objects.visible_to(actor).filter(pk=fiscal_year.pk).exists():
         raise PermissionDenied(_("This fiscal year is outside your scope."))
     from frontoffice.org.models import LegalEntity
