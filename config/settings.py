@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "frontoffice.org",
     "frontoffice.parties",
     "frontoffice.finance",
+    "frontoffice.billing",
     "frontoffice.api",
     "frontoffice.demo",
 ]
