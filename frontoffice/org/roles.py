@@ -55,6 +55,33 @@ LEDGER_MANAGER = [
 ]
 LEDGER_READ = ["finance.view_ledgeraccount", "finance.view_journalentry", "finance.view_ledger_reports"]
 
+# Billing (frontoffice.billing). Granted to existing shipped roles by billing migration 0002.
+BILLING_READ = [
+    "billing.view_invoice",
+    "billing.view_product",
+    "billing.view_productgroup",
+    "billing.view_vatcode",
+    "billing.view_billingprofile",
+]
+# Sales sets up customer profiles (with discounted pricing) together with finance.
+BILLING_SALES = [*BILLING_READ, "billing.add_billingprofile", "billing.change_billingprofile"]
+BILLING_CLERK = [
+    *BILLING_SALES,
+    "billing.add_invoice",
+    "billing.change_invoice",
+    "billing.issue_invoice",
+]
+BILLING_MANAGER = [
+    *BILLING_CLERK,
+    "billing.add_product",
+    "billing.change_product",
+    "billing.add_productgroup",
+    "billing.change_productgroup",
+    "billing.add_vatcode",
+    "billing.change_vatcode",
+    "billing.manage_billing",
+]
+
 DEFAULT_ROLES: dict[str, dict[str, Any]] = {
     "administrator": {
         "name": _("Administrator"),
@@ -76,25 +103,27 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             # Setting up the ledger of a new legal entity (chart, first year, SIE import).
             "finance.manage_ledger",
             "finance.post_journalentry",
+            *BILLING_READ,
+            "billing.manage_billing",
         ],
     },
     "national_sales_manager": {
         "name": _("National sales manager"),
         "scope": ScopeLevel.ORGANISATION,
         "description": _("Compares regions, approves larger discounts, assigns training, coaches."),
-        "permissions": MANAGER,
+        "permissions": [*MANAGER, *BILLING_SALES],
     },
     "regional_sales_manager": {
         "name": _("Regional sales manager"),
         "scope": ScopeLevel.REGION,
         "description": _("Pipeline, rep scorecards and coaching in own regions."),
-        "permissions": MANAGER,
+        "permissions": [*MANAGER, *BILLING_SALES],
     },
     "sales_rep": {
         "name": _("Sales rep"),
         "scope": ScopeLevel.OWN,
         "description": _("Own customers and the unassigned leads of the own region."),
-        "permissions": [*PARTY_DESK, "org.view_region", "org.view_location"],
+        "permissions": [*PARTY_DESK, "org.view_region", "org.view_location", *BILLING_SALES],
     },
     "office_manager": {
         "name": _("Office manager"),
@@ -112,13 +141,13 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
         "name": _("Finance manager / CFO"),
         "scope": ScopeLevel.LEGAL_ENTITY,
         "description": _("Posting standards, periods, approvals, reports and clerk oversight."),
-        "permissions": [*MANAGER, *LEDGER_MANAGER],
+        "permissions": [*MANAGER, *LEDGER_MANAGER, *BILLING_MANAGER],
     },
     "accounts_clerk": {
         "name": _("Accounts clerk"),
         "scope": ScopeLevel.LEGAL_ENTITY,
         "description": _("Invoices, payments, journal entries and invoice queries."),
-        "permissions": [*PARTY_DESK, "org.view_legalentity", *LEDGER_CLERK],
+        "permissions": [*PARTY_DESK, "org.view_legalentity", *LEDGER_CLERK, *BILLING_CLERK],
     },
     "auditor": {
         "name": _("Auditor"),
@@ -131,6 +160,7 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             *VIEW_ORG,
             *LEDGER_READ,
             "finance.view_postingrejection",
+            *BILLING_READ,
         ],
     },
 }
