@@ -1,0 +1,1 @@
+"""Billing API (``/api/v1/billing/``), one module per area; each exposes ``urlpatterns``."""

@@ -1,0 +1,1 @@
+"""Billing reads, one module per area: catalogue, profiles, invoices."""

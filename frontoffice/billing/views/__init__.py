@@ -1,0 +1,1 @@
+"""Billing views, one module per area: catalogue and settings, profiles, invoices."""

@@ -1,0 +1,3 @@
+"""(filled in by the area's implementation)"""
+
+urlpatterns: list = []
