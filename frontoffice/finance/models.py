@@ -248,6 +248,9 @@ class PostingStandards(BaseModel):
         default=None,
         help_text=_("Vouchers above this total need an attached supporting document. Empty: never."),
     )
+    # Not a standard, but the ledger's one settings row: the chart's type as SIE names it
+    # (#KPTYP), from the template the chart was created from or the imported file.
+    chart_type = models.CharField(_("chart type (SIE)"), max_length=20, blank=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_rule = LEDGER_SCOPE

@@ -254,6 +254,9 @@ ACCOUNTS: list[tuple[str, str, str, str, str, str, str]] = [
 ]
 # fmt: on
 
+# What SIE 4 exports write as #KPTYP (empty: not a BAS chart, the record is left out).
+CHART_TYPE = "BAS2014"
+
 SERIES = [
     ("A", "Manuella verifikationer / Manual vouchers", True),
     ("F", "Kundfakturor / Customer invoices", False),

@@ -69,6 +69,9 @@ ACCOUNTS: list[tuple[str, str, str, str, str, str, str]] = [
 ]
 # fmt: on
 
+# What SIE 4 exports write as #KPTYP (empty: not a BAS chart, the record is left out).
+CHART_TYPE = ""
+
 SERIES = [
     ("A", "Manual journal entries", True),
     ("F", "Customer invoices", False),

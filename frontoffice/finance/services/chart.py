@@ -126,7 +126,9 @@ def ledger_setup(
     for code, name, is_manual in chart.SERIES:
         if not VoucherSeries.objects.filter(legal_entity_id=le_id, code=code).exists():
             voucher_series_create(actor=None, legal_entity=le_id, code=code, name=name, is_manual=is_manual)
-    PostingStandards.objects.get_or_create(legal_entity_id=le_id)
+    PostingStandards.objects.update_or_create(
+        legal_entity_id=le_id, defaults={"chart_type": chart.CHART_TYPE}
+    )
     end = first_year_start
     for _i in range(months):
         end = (end.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)

@@ -40,6 +40,7 @@ from frontoffice.finance.models import (
     JournalLine,
     LedgerAccount,
     Period,
+    PostingStandards,
 )
 from frontoffice.finance.services.periods import fiscal_year_create, voucher_series_create
 from frontoffice.finance.services.posting import EntryInput, LineInput, journal_entries_post_batch
@@ -272,6 +273,9 @@ def _import(*, actor: Any, legal_entity: Any, report: SieReport) -> SieImportRes
         account.clean_fields()
         accounts.append(account)
     LedgerAccount.objects.bulk_create(accounts)
+    PostingStandards.objects.update_or_create(
+        legal_entity_id=le_id, defaults={"chart_type": doc.chart_type.strip()[:20]}
+    )
 
     kinds, dim_notes = _dimension_kinds(doc)
     notes.extend(dim_notes)
@@ -528,7 +532,10 @@ def sie_export(*, actor: Any, fiscal_year: FiscalYear) -> bytes:
             company_name=entity.name,
             organisation_number=entity.organisation_number,
             years=years,
-            chart_type="BAS2014",
+            chart_type=PostingStandards.objects.filter(legal_entity_id=entity.pk)
+            .values_list("chart_type", flat=True)
+            .first()
+            or "",
             accounts=[(a.number, a.name_sv, KTYP[AccountType(a.type)]) for a in accounts],
             dimensions=[(d, DIMENSION_NAMES[d]) for d in used_dims],
             objects=[(DIMENSION_NUMBERS[DimensionKind(o.kind)], o.code, o.name) for o in objects],

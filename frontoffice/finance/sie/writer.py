@@ -97,7 +97,9 @@ def write(doc: ExportDocument) -> bytes:
     for index in sorted(doc.years, reverse=True):
         start, end = doc.years[index]
         lines.append(f"#RAR {index} {day(start)} {day(end)}")
-    lines.append(f"#KPTYP {doc.chart_type}")
+    if doc.chart_type:  # optional record; absent means the chart is not a named BAS version
+        kptyp = quote(doc.chart_type)
+        lines.append(f"#KPTYP {kptyp[1:-1] if kptyp[1:-1].isalnum() else kptyp}")
     for number, name, ktyp in doc.accounts:
         lines.append(f"#KONTO {number} {quote(name)}")
         lines.append(f"#KTYP {number} {ktyp}")

@@ -353,6 +353,7 @@ def test_export_then_import_gives_the_same_trial_balance_to_the_ore(ledger, org,
     assert data.startswith(b'#FLAGGA 0\r\n#PROGRAM "Frontoffice"')
     assert b"\r\n#FORMAT PC8\r\n" in data
     assert 'Pennor \\"blå\\" å ä ö EUR'.encode("cp437") in data
+    assert b"\r\n#KPTYP BAS2014\r\n" in data  # the chart came from the BAS template
     result = sie_import(actor=controller, legal_entity=empty_entity, data=data)
     assert result.warnings == []
     assert result.vouchers == 4
@@ -461,3 +462,28 @@ def test_export_command_writes_the_file(ledger, org, tmp_path, capsys):
         "556036-0793",
         1,
     )
+
+
+def test_export_names_the_chart_type_of_the_imported_file_and_omits_it_for_a_generic_chart(
+    org, controller, empty_entity
+):
+    from frontoffice.finance.models import PostingStandards
+    from frontoffice.finance.services.chart import ledger_setup
+
+    data = sie_file("BL0001_typ4.SE")
+    stated = parse(data).chart_type
+    sie_import(actor=controller, legal_entity=empty_entity, data=data, accept_inconsistent_balances=True)
+    assert PostingStandards.objects.get(legal_entity=empty_entity).chart_type == stated
+    exported = sie_export(
+        actor=controller, fiscal_year=FiscalYear.objects.filter(legal_entity=empty_entity).first()
+    )
+    assert (f"#KPTYP {stated}".encode() in exported) == bool(stated)
+
+    ledger_setup(
+        actor=org.user("finance_manager"),
+        legal_entity=org.company,
+        template="generic",
+        first_year_start=datetime.date(2026, 1, 1),
+    )
+    year = FiscalYear.objects.get(legal_entity=org.company)
+    assert b"#KPTYP" not in sie_export(actor=org.user("finance_manager"), fiscal_year=year)
