@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "frontoffice.parties",
     "frontoffice.finance",
     "frontoffice.billing",
+    "frontoffice.receivables",
+    "frontoffice.pricing",
     "frontoffice.api",
     "frontoffice.demo",
 ]

@@ -82,6 +82,37 @@ BILLING_MANAGER = [
     "billing.manage_billing",
 ]
 
+# Pricing (frontoffice.pricing). Granted to existing shipped roles by pricing migration 0002.
+PRICING_READ = ["pricing.view_priceprofile"]
+PRICING_SALES = [*PRICING_READ, "pricing.add_priceprofile", "pricing.change_priceprofile"]
+PRICING_APPROVER = [*PRICING_SALES, "pricing.approve_priceprofile"]
+PRICING_MANAGER = [
+    *PRICING_APPROVER,
+    "pricing.view_discountauthority",
+    "pricing.change_discountauthority",
+]
+
+# Receivables (frontoffice.receivables). Granted to existing shipped roles by receivables
+# migration 0002. Sales roles read the aging of their own customers (row scope narrows it).
+RECEIVABLES_SALES = ["receivables.view_receivables"]
+RECEIVABLES_READ = [
+    *RECEIVABLES_SALES,
+    "receivables.view_payment",
+    "receivables.view_bankimport",
+    "receivables.view_reminder",
+    "receivables.view_invoicedispute",
+]
+RECEIVABLES_CLERK = [
+    *RECEIVABLES_READ,
+    "receivables.add_payment",
+    "receivables.change_payment",
+    "receivables.add_bankimport",
+    "receivables.add_reminder",
+    "receivables.add_invoicedispute",
+    "receivables.change_invoicedispute",
+]
+RECEIVABLES_MANAGER = [*RECEIVABLES_CLERK, "receivables.manage_receivables"]
+
 DEFAULT_ROLES: dict[str, dict[str, Any]] = {
     "administrator": {
         "name": _("Administrator"),
@@ -105,25 +136,36 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             "finance.post_journalentry",
             *BILLING_READ,
             "billing.manage_billing",
+            *RECEIVABLES_READ,
+            "receivables.manage_receivables",
+            *PRICING_READ,
+            "pricing.view_discountauthority",
         ],
     },
     "national_sales_manager": {
         "name": _("National sales manager"),
         "scope": ScopeLevel.ORGANISATION,
         "description": _("Compares regions, approves larger discounts, assigns training, coaches."),
-        "permissions": [*MANAGER, *BILLING_SALES],
+        "permissions": [*MANAGER, *BILLING_SALES, *PRICING_APPROVER, *RECEIVABLES_SALES],
     },
     "regional_sales_manager": {
         "name": _("Regional sales manager"),
         "scope": ScopeLevel.REGION,
         "description": _("Pipeline, rep scorecards and coaching in own regions."),
-        "permissions": [*MANAGER, *BILLING_SALES],
+        "permissions": [*MANAGER, *BILLING_SALES, *PRICING_APPROVER, *RECEIVABLES_SALES],
     },
     "sales_rep": {
         "name": _("Sales rep"),
         "scope": ScopeLevel.OWN,
         "description": _("Own customers and the unassigned leads of the own region."),
-        "permissions": [*PARTY_DESK, "org.view_region", "org.view_location", *BILLING_SALES],
+        "permissions": [
+            *PARTY_DESK,
+            "org.view_region",
+            "org.view_location",
+            *BILLING_SALES,
+            *PRICING_SALES,
+            *RECEIVABLES_SALES,
+        ],
     },
     "office_manager": {
         "name": _("Office manager"),
@@ -141,13 +183,20 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
         "name": _("Finance manager / CFO"),
         "scope": ScopeLevel.LEGAL_ENTITY,
         "description": _("Posting standards, periods, approvals, reports and clerk oversight."),
-        "permissions": [*MANAGER, *LEDGER_MANAGER, *BILLING_MANAGER],
+        "permissions": [*MANAGER, *LEDGER_MANAGER, *BILLING_MANAGER, *PRICING_MANAGER, *RECEIVABLES_MANAGER],
     },
     "accounts_clerk": {
         "name": _("Accounts clerk"),
         "scope": ScopeLevel.LEGAL_ENTITY,
         "description": _("Invoices, payments, journal entries and invoice queries."),
-        "permissions": [*PARTY_DESK, "org.view_legalentity", *LEDGER_CLERK, *BILLING_CLERK],
+        "permissions": [
+            *PARTY_DESK,
+            "org.view_legalentity",
+            *LEDGER_CLERK,
+            *BILLING_CLERK,
+            *PRICING_READ,
+            *RECEIVABLES_CLERK,
+        ],
     },
     "auditor": {
         "name": _("Auditor"),
@@ -161,6 +210,9 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             *LEDGER_READ,
             "finance.view_postingrejection",
             *BILLING_READ,
+            *PRICING_READ,
+            "pricing.view_discountauthority",
+            *RECEIVABLES_READ,
         ],
     },
 }

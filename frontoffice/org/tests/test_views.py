@@ -370,7 +370,14 @@ def test_role_form_groups_framework_free_permissions_by_app(org, client_for):
         reverse("org:role-edit", args=[Role.objects.get(code="receptionist").pk])
     )
     groups = response.context["form"].permission_groups()
-    assert [g["label"] for g in groups] == ["Billing", "Core", "Finance", "Organisation", "Customers"]
+    assert [g["label"] for g in groups] == [
+        "Billing",
+        "Core",
+        "Finance",
+        "Organisation",
+        "Customers",
+        "Pricing",
+    ]
     body = response.content.decode()
     assert "parties.view_party" in body
     assert "auth.add_group" not in body

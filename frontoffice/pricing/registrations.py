@@ -1,0 +1,1 @@
+"""How pricing plugs into navigation."""
