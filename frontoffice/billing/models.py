@@ -556,3 +556,62 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line_no}. {self.description}"
+
+
+class CustomerLink(models.Model):
+    """A private link that shows one document to the customer without a sign-in.
+
+    Only the SHA-256 of the token is stored: the token itself is shown once, when the link is
+    made (``billing.services.links``). A link expires, can be revoked, and reaches exactly one
+    document: ``document`` names its kind (an invoice or credit note now; quotes later, with
+    their own foreign key beside ``invoice``).
+    """
+
+    class Document(models.TextChoices):
+        INVOICE = "invoice", _("Invoice")
+
+    legal_entity = models.ForeignKey("org.LegalEntity", on_delete=models.PROTECT, related_name="+")
+    document = models.CharField(_("document"), max_length=20, choices=Document.choices)
+    invoice = models.ForeignKey(
+        Invoice,
+        verbose_name=_("invoice"),
+        on_delete=models.PROTECT,
+        related_name="customer_links",
+        null=True,
+        blank=True,
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField(_("expires"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_used_at = models.DateTimeField(_("last opened"), null=True, blank=True)
+    use_count = models.PositiveIntegerField(_("times opened"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    scope_rule = ScopeRule(
+        legal_entity="legal_entity",
+        region="invoice__party__region",
+        location="invoice__party__location",
+        owner="invoice__party__owner",
+    )
+
+    class Meta:
+        verbose_name = _("customer link")
+        verbose_name_plural = _("customer links")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(document="invoice") | Q(invoice__isnull=False),
+                name="billing_customerlink_invoice_set",
+            ),
+        ]
+        indexes = [models.Index(fields=["invoice", "-created_at"], name="billing_customerlink_inv_idx")]
+
+    def __str__(self) -> str:
+        return str(_("Customer link to %(document)s") % {"document": self.invoice or self.document})
