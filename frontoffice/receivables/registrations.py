@@ -1,0 +1,1 @@
+"""Navigation (filled in with the views)."""
