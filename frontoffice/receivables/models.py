@@ -266,6 +266,9 @@ class PaymentAllocation(models.Model):
     reversal_voucher = models.ForeignKey(
         "finance.JournalEntry", on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
+    # The key of the ``payment_allocate`` call that made this allocation (a repeated call with
+    # the same key changes nothing).
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
 
     objects = PaymentAllocationQuerySet.as_manager()
     scope_rule = INVOICE_SCOPE
@@ -276,6 +279,11 @@ class PaymentAllocation(models.Model):
         ordering = ["payment", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="receivables_allocation_amount_positive"),
+            models.UniqueConstraint(
+                fields=["payment", "idempotency_key", "invoice"],
+                condition=Q(idempotency_key__isnull=False),
+                name="receivables_allocation_idempotency_unique",
+            ),
         ]
         indexes = [models.Index(fields=["invoice", "payment"], name="receivables_alloc_invoice_idx")]
 

@@ -1,0 +1,1 @@
+"""Receivables services, one module per area: payments, bank files, reminders and disputes."""
