@@ -10,6 +10,7 @@ urlpatterns = [
     path("settings/", include("frontoffice.org.urls")),
     path("finance/", include("frontoffice.finance.urls")),
     path("billing/", include("frontoffice.billing.urls")),
+    path("pricing/", include("frontoffice.pricing.urls")),
     path("api/v1/", include("frontoffice.api.urls")),
     path("api/", include("frontoffice.api.fallback_urls")),
     path("accounts/", include("frontoffice.core.urls_auth")),
