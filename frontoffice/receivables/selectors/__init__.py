@@ -1,0 +1,1 @@
+"""Receivables selectors, one module per area: payments, aging and DSO, statements, reminders."""
