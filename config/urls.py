@@ -10,6 +10,7 @@ urlpatterns = [
     path("settings/", include("frontoffice.org.urls")),
     path("finance/", include("frontoffice.finance.urls")),
     path("billing/", include("frontoffice.billing.urls")),
+    path("c/", include("frontoffice.billing.urls_customer")),
     path("pricing/", include("frontoffice.pricing.urls")),
     path("api/v1/", include("frontoffice.api.urls")),
     path("api/", include("frontoffice.api.fallback_urls")),

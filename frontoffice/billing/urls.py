@@ -1,4 +1,4 @@
-from frontoffice.billing.views import catalogue, invoices
+from frontoffice.billing.views import catalogue, customer, invoices
 
 app_name = "billing"
-urlpatterns = [*catalogue.urlpatterns, *invoices.urlpatterns]
+urlpatterns = [*catalogue.urlpatterns, *invoices.urlpatterns, *customer.urlpatterns]

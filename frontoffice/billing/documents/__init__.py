@@ -26,6 +26,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from frontoffice.billing.documents import formatting
 from frontoffice.billing.models import BillingSettings, Invoice, InvoiceLine, Unit, VatCategory
 from frontoffice.billing.services.totals import vat_amount
 
@@ -74,6 +75,18 @@ class DocumentLine:
             return self.unit
 
     @property
+    def quantity_display(self) -> str:
+        return formatting.quantity(self.quantity)
+
+    @property
+    def vat_rate_display(self) -> str:
+        return formatting.percent(self.vat_rate)
+
+    @property
+    def discount_display(self) -> str:
+        return formatting.percent(self.discount_percent) if self.discount_percent else ""
+
+    @property
     def gross_amount(self) -> Decimal:
         """Quantity times unit price before the discount, rounded to öre."""
         return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
@@ -95,6 +108,10 @@ class VatRow:
     @property
     def charges_vat(self) -> bool:
         return self.category not in NO_VAT_CATEGORIES
+
+    @property
+    def rate_display(self) -> str:
+        return formatting.percent(self.rate)
 
     @property
     def exemption_text(self) -> str:

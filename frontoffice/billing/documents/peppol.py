@@ -280,7 +280,7 @@ def _lines(root: ET.Element, doc: InvoiceDocument) -> None:
         _cbc(price, "PriceAmount", _decimal(line.unit_price.quantize(CENT)), currencyID=doc.currency)
 
 
-def _build(doc: InvoiceDocument) -> ET.Element:
+def _check(doc: InvoiceDocument) -> None:
     categories = {row.category for row in doc.vat}
     if VatCategory.OUTSIDE_SCOPE in categories and len(categories) > 1:
         raise ValidationError(
@@ -290,6 +290,21 @@ def _build(doc: InvoiceDocument) -> ET.Element:
             ),
             code="outside_scope_mixed",
         )
+    _buyer_endpoint(doc)
+
+
+def ubl_available(doc: InvoiceDocument) -> bool:
+    """Whether ``doc`` can be exported (the buyer has an electronic address, no mixed O lines)."""
+    try:
+        _check(doc)
+    except ValidationError:
+        return False
+    return True
+
+
+def _build(doc: InvoiceDocument) -> ET.Element:
+    _check(doc)
+    categories = {row.category for row in doc.vat}
     # BR-O-02: a document outside the scope of VAT names no VAT numbers.
     with_vat = VatCategory.OUTSIDE_SCOPE not in categories
     kind = "CreditNote" if doc.is_credit_note else "Invoice"
