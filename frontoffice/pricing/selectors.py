@@ -281,11 +281,8 @@ def profile_get(*, user: Any, pk: Any, for_update: bool = False) -> PriceProfile
 
 
 def profile_rules(profile: PriceProfile) -> list[PriceRule]:
-    return list(
-        profile.rules.select_related("product", "product_group").order_by(
-            "product_group__code", "product__code", "min_quantity", "kind"
-        )
-    )
+    """The profile's rules in the order they were entered."""
+    return list(profile.rules.select_related("product", "product_group").order_by("pk"))
 
 
 def _requests_of(target: Any) -> QuerySet[ApprovalRequest]:

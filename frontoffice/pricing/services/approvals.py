@@ -161,7 +161,8 @@ def pending_request_for(target: models.Model, *, lock: bool = False) -> Approval
         status=ApprovalRequest.Status.PENDING,
     )
     if lock:
-        qs = qs.select_for_update()
+        # Only the request row: the routed approver is a nullable (outer) join.
+        qs = qs.select_for_update(of=("self",))
     return qs.select_related("requested_by", "assigned_to", "party").first()
 
 
