@@ -138,7 +138,7 @@ def link_revoke(*, actor: Any, link: CustomerLink) -> CustomerLink:
     """Revoke ``link`` at once (a revoked link stays revoked; revoking twice changes nothing).
     Needs ``billing.change_invoice`` and the linked invoice in the actor's scope."""
     require_perm(actor, "billing.change_invoice")
-    link = CustomerLink.objects.select_for_update().select_related("invoice").get(pk=link.pk)
+    link = CustomerLink.objects.select_for_update(of=("self",)).select_related("invoice").get(pk=link.pk)
     _require_visible_invoice(actor, link.invoice)
     if link.revoked_at is not None:
         return link
