@@ -12,6 +12,7 @@ urlpatterns = [
     path("billing/", include("frontoffice.billing.urls")),
     path("c/", include("frontoffice.billing.urls_customer")),
     path("pricing/", include("frontoffice.pricing.urls")),
+    path("receivables/", include("frontoffice.receivables.urls")),
     path("api/v1/", include("frontoffice.api.urls")),
     path("api/", include("frontoffice.api.fallback_urls")),
     path("accounts/", include("frontoffice.core.urls_auth")),

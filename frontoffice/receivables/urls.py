@@ -1,0 +1,4 @@
+from frontoffice.receivables.views import bank_import, payments, reminders, reports
+
+app_name = "receivables"
+urlpatterns = [*payments.urlpatterns, *bank_import.urlpatterns, *reports.urlpatterns, *reminders.urlpatterns]

@@ -1,0 +1,1 @@
+"""Receivables views, one module per area: payments, bank files, reports, reminders."""
