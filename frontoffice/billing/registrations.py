@@ -1,3 +1,29 @@
 """How billing plugs into navigation (each area's views own the URL names reversed here)."""
 
 from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from frontoffice.billing.views import invoices as invoice_views
+from frontoffice.core.registry import NavItem, register_nav
+
+
+def _has_url(urlpatterns: list, name: str) -> bool:
+    """Whether an area's views define ``name``: the navigation reverses every entry on every
+    page, so an entry appears only once its page exists."""
+    return any(getattr(pattern, "name", None) == name for pattern in urlpatterns)
+
+
+if _has_url(invoice_views.urlpatterns, "invoice-list"):
+    register_nav(NavItem("invoices", _("Invoices"), "billing:invoice-list", "billing.view_invoice", order=35))
+register_nav(NavItem("products", _("Products"), "billing:product-list", "billing.view_product", order=60))
+register_nav(
+    NavItem(
+        "billing-settings",
+        _("Billing settings"),
+        "billing:settings",
+        "billing.manage_billing",
+        order=55,
+        section="settings",
+    )
+)

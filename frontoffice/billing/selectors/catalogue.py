@@ -16,13 +16,14 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from frontoffice.billing.models import BillingSettings, Product, ProductGroup, VatCode
+from frontoffice.billing.models import BillingSettings, InvoiceSeries, Product, ProductGroup, VatCode
 from frontoffice.billing.services.catalogue_import import PRODUCT_CSV_COLUMNS, csv_cell_out
 from frontoffice.core.scoping import get_visible_or_404, visible_to
 from frontoffice.finance.models import AccountType, ControlKind, LedgerAccount
 from frontoffice.finance.selectors.chart import (  # noqa: F401 - re-exported for billing's views
     can_choose_legal_entity,
     ledger_entity_for,
+    ledger_is_set_up,
     legal_entity_choices,
 )
 from frontoffice.org.models import LegalEntity
@@ -62,7 +63,7 @@ def product_list(
         qs = qs.filter(group_id=group)
     if active is not None:
         qs = qs.filter(active=active)
-    return qs.select_related("group", "vat_code", "revenue_account").order_by("code", "id")
+    return qs.select_related("group", "vat_code__revenue_account", "revenue_account").order_by("code", "id")
 
 
 def product_get(*, user: Any, pk: Any) -> Product:
@@ -147,6 +148,10 @@ def vat_code_get(*, user: Any, pk: Any) -> VatCode:
 def billing_settings_get(*, user: Any, legal_entity: LegalEntity | int) -> BillingSettings | None:
     qs = visible_to(BillingSettings.objects.filter(legal_entity=legal_entity), user)
     return qs.select_related("receivables_account", "rounding_account").first()
+
+
+def invoice_series_list(*, user: Any, legal_entity: LegalEntity | int) -> QuerySet[InvoiceSeries]:
+    return visible_to(InvoiceSeries.objects.filter(legal_entity=legal_entity), user).order_by("code")
 
 
 # ------------------------------------------------------------------- account choices (forms)

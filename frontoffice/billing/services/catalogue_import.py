@@ -189,6 +189,12 @@ def _csv_fields(row: dict[str, str], problems: list[tuple[str, str]]) -> dict[st
     return fields
 
 
+def _problem_order(problem: tuple[int, str, str]) -> tuple[int, int]:
+    """By line, then in the columns' order (problems about the whole line first)."""
+    line, column, _message = problem
+    return line, PRODUCT_CSV_COLUMNS.index(column) if column in PRODUCT_CSV_COLUMNS else -1
+
+
 def _csv_error(problems: list[tuple[int, str, str]]) -> ValidationError:
     """One error listing every problem, “Line n, column c: …”, with ``params`` line and column."""
     error = ValidationError(
@@ -203,7 +209,7 @@ def _csv_error(problems: list[tuple[int, str, str]]) -> ValidationError:
                 code="invalid_row",
                 params={"line": line, "column": column},
             )
-            for line, column, problem in sorted(problems, key=lambda p: p[0])
+            for line, column, problem in sorted(problems, key=_problem_order)
         ]
     )
     error.code = "invalid_csv"  # a list error keeps no code of its own; the API reports this one

@@ -3,8 +3,9 @@
 Invariants:
 - one profile per (legal entity, customer); the legal entity is the customer's, and the
   customer is neither merged nor erased;
-- the customer is visible to the actor, and so is the profile the actor creates: a sales rep
-  sets up billing for their own customers only (an unassigned lead must be assigned first);
+- the customer is visible to the actor, and so would be the profile (``billing_profile_in_reach``):
+  a sales rep sets up billing for their own customers only (an unassigned lead must be
+  assigned first);
 - Swedish organisation or personal identity numbers carry a valid check digit and are stored
   ``NNNNNN-NNNN``; a Swedish VAT number is SE, the same ten digits and 01; Swedish postal
   codes are stored ``NNN NN``;
@@ -22,6 +23,7 @@ Discounts and prices of a customer live in ``pricing`` (price profiles), not her
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -46,7 +48,7 @@ from frontoffice.billing.services.catalogue import (
 from frontoffice.core.audit import audit_created, audit_record, diff
 from frontoffice.core.contact import normalise_email
 from frontoffice.core.permissions import require_legal_entity, require_perm
-from frontoffice.core.scoping import visible_to
+from frontoffice.core.scoping import ScopeRule, scope_q, user_scope, visible_to
 from frontoffice.org.validators import luhn_valid, normalise_organisation_number, normalise_vat_number
 from frontoffice.parties.models import Party
 
@@ -227,16 +229,28 @@ def _profile_check(profile: BillingProfile, errors: Errors, *, changed: set[str]
     )
 
 
+def _scope_rule_from_party() -> ScopeRule:
+    """The profile's scope rule read from the customer's side (profiles follow their customer)."""
+    rule = BillingProfile.scope_rule
+
+    def strip(path: str | None) -> str | None:
+        return path.removeprefix("party__") if path else path
+
+    return replace(rule, region=strip(rule.region), location=strip(rule.location), owner=strip(rule.owner))
+
+
+def billing_profile_in_reach(*, actor: Any, party: Party) -> bool:
+    """Whether ``actor`` would see a profile of ``party`` (a sales rep: only of own customers)."""
+    q = scope_q(_scope_rule_from_party(), user_scope(actor))
+    return q is not None and Party.objects.filter(q, pk=party.pk).exists()
+
+
 def _require_profile_in_scope(actor: Any, profile: BillingProfile) -> None:
     """The actor must see the profile (a sales rep: their own customers' profiles)."""
     if actor is None:
         return
     if not visible_to(BillingProfile.objects.filter(pk=profile.pk), actor).exists():
-        raise PermissionDenied(
-            _(
-                "You can set up billing only for your own customers; ask your manager to assign the customer to you."
-            )
-        )
+        raise PermissionDenied(_("You do not have permission to do this."))
 
 
 @transaction.atomic
@@ -272,6 +286,12 @@ def billing_profile_create(
     require_perm(actor, "billing.add_billingprofile", system=True)
     if actor is not None and not visible_to(Party.objects.filter(pk=party.pk), actor).exists():
         raise PermissionDenied(_("You do not have permission to do this."))
+    if actor is not None and not billing_profile_in_reach(actor=actor, party=party):
+        raise PermissionDenied(
+            _(
+                "You can set up billing only for your own customers; ask your manager to assign the customer to you."
+            )
+        )
     le_id = party.legal_entity_id
     require_legal_entity(actor, le_id, system=True)
     settings = BillingSettings.objects.filter(legal_entity_id=le_id).first()
@@ -319,7 +339,6 @@ def billing_profile_create(
     _profile_check(profile, errors, changed=set(fields))
     raise_errors(errors, "invalid_profile")
     profile.save()
-    _require_profile_in_scope(actor, profile)  # raising rolls the insert back
     audit_created(actor=actor, obj=profile, fields=PROFILE_FIELDS, action="billing.profile.created")
     return profile
 
