@@ -13,6 +13,7 @@ from frontoffice.finance.api import vouchers as finance_vouchers_api
 from frontoffice.org import api as org_api
 from frontoffice.parties import api as parties_api
 from frontoffice.pricing import api as pricing_api
+from frontoffice.receivables.api import payments as receivables_payments_api
 
 app_name = "api"
 
@@ -43,6 +44,7 @@ urlpatterns = [
     path("finance/", include([*finance_accounts_api.urlpatterns, *finance_vouchers_api.urlpatterns])),
     path("billing/", include([*billing_catalogue_api.urlpatterns, *billing_invoices_api.urlpatterns])),
     path("pricing/", include(pricing_api.urlpatterns)),
+    path("receivables/", include(receivables_payments_api.urlpatterns)),
     # Last: any other path under /api/v1/, any method, gets the JSON 404 (also in DEBUG).
     re_path(r"^.*$", api_not_found),
 ]

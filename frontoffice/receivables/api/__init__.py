@@ -1,0 +1,1 @@
+"""Receivables API (``/api/v1/receivables/``)."""
