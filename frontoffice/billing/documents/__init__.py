@@ -131,6 +131,10 @@ class PaymentDetails:
     due_on: datetime.date | None
     amount: Decimal
 
+    @property
+    def iban_display(self) -> str:
+        return formatting.iban(self.iban)
+
 
 @dataclass(frozen=True)
 class InvoiceDocument:

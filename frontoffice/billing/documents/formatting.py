@@ -50,3 +50,9 @@ def date(value: datetime.date | None) -> str:
     if swedish():
         return value.isoformat()
     return formats.date_format(value, "j F Y")
+
+
+def iban(value: str) -> str:
+    """An IBAN in groups of four, as printed: ``SE45 5000 0000 0583 9825 7466``."""
+    compact = value.replace(" ", "").upper()
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))

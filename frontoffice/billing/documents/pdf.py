@@ -78,11 +78,6 @@ def _place(postal_code: str, city: str) -> str:
     return " ".join(part for part in (postal_code, city) if part)
 
 
-def _iban(value: str) -> str:
-    compact = value.replace(" ", "").upper()
-    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
-
-
 def _title(doc: InvoiceDocument) -> str:
     return _("Credit note") if doc.is_credit_note else _("Invoice")
 
@@ -247,7 +242,7 @@ def _payment(doc: InvoiceDocument, width: float) -> list:
     if payment.plusgiro:
         rows.append((_("Plusgiro"), payment.plusgiro))
     if payment.iban:
-        rows.append((_("IBAN"), _iban(payment.iban)))
+        rows.append((_("IBAN"), fmt.iban(payment.iban)))
     if payment.bic:
         rows.append((_("BIC"), payment.bic))
     if payment.reference:

@@ -86,6 +86,7 @@ def test_the_customer_sees_the_invoice_without_signing_in(
         invoice_a.payment_reference,
         "2026-04-15",  # due date
         "5050-1055",
+        "SE45 5000 0000 0583 9825 7466",
         "Anna Berg",
         'name="robots" content="noindex',
     ]:
