@@ -10,7 +10,8 @@ import pytest
 import time_machine
 from django.test import override_settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from peppol import validate_xsd
 
 from frontoffice.billing.models import CustomerLink, Invoice
@@ -369,3 +370,22 @@ def test_a_link_of_another_invoice_cannot_be_revoked_through_this_one(client_for
     assert response.status_code == 404
     link_b.link.refresh_from_db()
     assert link_b.link.revoked_at is None
+
+
+@pytest.mark.parametrize(
+    ("open_amount", "status", "today", "label"),
+    [
+        ("2445.88", Invoice.Status.ISSUED, "2026-03-20", "Awaiting payment"),
+        ("1000.00", Invoice.Status.ISSUED, "2026-03-20", "Partly paid"),
+        ("2445.88", Invoice.Status.ISSUED, "2026-04-16", "Overdue"),
+        ("0.00", Invoice.Status.PAID, "2026-04-16", "Paid"),
+        ("0.00", Invoice.Status.CREDITED, "2026-04-16", "Credited"),
+    ],
+)
+def test_the_page_says_where_the_invoice_stands(client, invoices, link_a, open_amount, status, today, label):
+    Invoice.objects.filter(pk=invoices[0].pk).update(open_amount=open_amount, status=status)
+    with time_machine.travel(f"{today} 12:00 +01:00", tick=False):
+        html = page(client.get(link_a.path))
+    badge = re.search(r'data-testid="document-status">([^<]+)<', html).group(1)
+    with translation.override("sv"):
+        assert badge == gettext(label)

@@ -114,14 +114,32 @@ def customer_link_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
     return wrapped
 
 
+def customer_status(invoice: Invoice) -> tuple[str, str]:
+    """(badge style, label) of the document as the customer should read it today."""
+    if invoice.kind == Invoice.Kind.CREDIT_NOTE:
+        return "info", _("Credit note")
+    if invoice.status == Invoice.Status.CREDITED:
+        return "muted", _("Credited")
+    if invoice.status == Invoice.Status.PAID or invoice.open_amount <= 0:
+        return "success", _("Paid")
+    if invoice.due_on and invoice.due_on < timezone.localdate():
+        return "danger", _("Overdue")
+    if invoice.open_amount < invoice.total_amount:
+        return "warning", _("Partly paid")
+    return "warning", _("Awaiting payment")
+
+
 @require_GET
 @customer_link_view
 def customer_invoice(request: HttpRequest, link: CustomerLink) -> HttpResponse:
     """The customer's invoice page: lines, VAT per rate, amount to pay, OCR, due date, status."""
     document = invoice_document(link.invoice)
+    status_style, status_label = customer_status(document.invoice)
     context = {
         "doc": document,
         "invoice": document.invoice,
+        "status_style": status_style,
+        "status_label": status_label,
         "token": request.resolver_match.kwargs["token"],
         "ubl_available": ubl_available(document),
         "language": document.language,
