@@ -373,3 +373,14 @@ def test_navigation_follows_the_permissions(org, client_for):
     ]
     assert {"price-profiles", "approvals", "discount-authority"} <= nav["finance_manager"]
     assert not {"price-profiles", "approvals", "discount-authority"} & nav["receptionist"]
+
+
+def test_the_django_admin_shows_pricing_read_only(make, org, customers, client):
+    from frontoffice.org.models import User
+
+    profile = make(customers.north, submit=True)
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "x"))
+    for name in ("priceprofile", "approvalrequest", "discountauthority"):
+        assert client.get(reverse(f"admin:pricing_{name}_changelist")).status_code == 200
+    page = client.get(reverse("admin:pricing_priceprofile_change", args=[profile.pk]))
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
