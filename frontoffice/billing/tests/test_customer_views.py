@@ -108,6 +108,7 @@ def test_the_page_is_in_the_invoices_language_whatever_the_browser_asks(client, 
     made = link_create(actor=org.user("clerk"), invoice=invoice)
     response = client.get(made.path, HTTP_ACCEPT_LANGUAGE="sv")
     html = page(response)
+    assert response["Content-Language"] == "en"
     assert 'lang="en"' in html
     assert "SEK 1,062.50" in html
 

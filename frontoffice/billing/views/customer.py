@@ -108,8 +108,11 @@ def customer_link_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
         except LinkGone as gone:
             link_failed(address=address)
             return _unavailable(request, 410, gone.link.invoice.language)
-        with translation.override(link.invoice.language or "sv"):
-            return _private(view(request, link))
+        language = (link.invoice.language or "sv").split("-")[0]
+        with translation.override(language):
+            response = _private(view(request, link))
+        response["Content-Language"] = language
+        return response
 
     return wrapped
 
