@@ -18,8 +18,12 @@ Amounts are Decimal with at most two decimals; floats are refused.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import functools
 import hashlib
+import json
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +58,7 @@ from frontoffice.finance.models import (
 from frontoffice.finance.services.standards import PostingRejected, Violation
 
 CENT = Decimal("0.01")
+NO_AMOUNT = (None, "", 0, Decimal("0"))  # an empty debit or credit column
 DIMENSIONS = [k.value for k in DimensionKind]
 
 
@@ -113,17 +118,18 @@ def parse_amount(value: Any) -> Decimal | None:
             if isinstance(value, str)
             else Decimal(value)
         )
+        rounded = amount.quantize(CENT)  # InvalidOperation also when too many digits
     except (InvalidOperation, ValueError, TypeError):
         return None
-    if not amount.is_finite() or amount != amount.quantize(CENT):
-        return None
-    return amount.quantize(CENT)
+    return rounded if rounded == amount else None
 
 
 def clean_text(value: str | None) -> str:
     """Voucher and line texts: trimmed, at most 200 characters, without control characters
     (PostgreSQL cannot store NUL, and no control character belongs in a voucher text)."""
-    text = "".join(ch for ch in (value or "") if ch >= " " or ch == "\t").replace("\t", " ")
+    text = value or ""
+    if not text.isprintable():  # control characters are not printable
+        text = "".join(ch for ch in text if ch >= " " or ch == "\t").replace("\t", " ")
     return text.strip()[:200]
 
 
@@ -140,10 +146,17 @@ def _load(model: type[models.Model], fields: Sequence[str], sql: str, params: Se
     return _instances(model, fields, rows)
 
 
-def _instances(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[Any]:
+def _instances(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    convert: bool | None = None,
+) -> list[Any]:
     columns = [model._meta.get_field(name) for name in fields]
     attnames = [column.attname for column in columns]
-    convert = connection.vendor != "postgresql"  # SQLite returns dates and decimals as text
+    if convert is None:  # SQLite returns dates and decimals as text (and JSON always does)
+        convert = connection.vendor != "postgresql"
     return [
         model.from_db(
             connection.alias,
@@ -172,25 +185,222 @@ def _columns(model: type[models.Model], fields: Sequence[str], alias: str = "") 
     return ", ".join(prefix + model._meta.get_field(f).column for f in fields)
 
 
+def _cursor() -> Any:
+    """A cursor for the posting statements. On PostgreSQL it binds parameters on the server and
+    prepares each statement the first time it runs on a connection (``_PreparingCursor``), so
+    the server parses and plans it once per connection instead of on every posting (Django's
+    cursors bind on the client: every execution is parsed and planned). Wrapped like Django's
+    own cursors, so errors translate and query logging counts its statements."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(_preparing_cursor_class()(connection.connection))
+
+
+@functools.cache
+def _preparing_cursor_class() -> type:
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class _PreparingCursor(ServerBindingCursor):
+        """Prepares its statements on the server. Django turns psycopg's automatic preparation
+        off for the whole connection (``prepare_threshold=None``, for transaction-mode
+        connection poolers that lose prepared statements between transactions); these
+        statements alone are prepared, for the length of each ``execute``. Behind such a
+        pooler (PgBouncer before 1.21, or without ``max_prepared_statements``) set
+        ``PREPARED_STATEMENTS = False``."""
+
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            if not PREPARED_STATEMENTS:
+                return super().execute(query, params, **kwargs)
+            conn = self.connection
+            threshold = conn.prepare_threshold
+            conn.prepare_threshold = 0
+            try:
+                return super().execute(query, params, **kwargs)
+            finally:
+                conn.prepare_threshold = threshold
+
+    return _PreparingCursor
+
+
+# Prepare the posting statements on PostgreSQL (see ``_PreparingCursor``).
+PREPARED_STATEMENTS = True
+
+
+def _json_row(model: type[models.Model], fields: Sequence[str], alias: str, *extra: str) -> str:
+    """``json_build_array`` of ``fields`` (money as text: JSON numbers would become floats)."""
+    columns = []
+    for name in fields:
+        field = model._meta.get_field(name)
+        column = f"{alias}.{field.column}"
+        columns.append(f"{column}::text" if isinstance(field, models.DecimalField) else column)
+    return f"json_build_array({', '.join([*columns, *extra])})"
+
+
+@functools.cache
+def _context_sql() -> str:
+    """The one PostgreSQL query behind ``LedgerContext.prefetch`` (a JSON object)."""
+    from frontoffice.org.models import Staff
+
+    through = _table(VoucherSeries.allowed_roles.through)
+    role = f"(SELECT role_id FROM {_table(Staff)} WHERE user_id = %(user)s AND active ORDER BY id LIMIT 1)"  # noqa: S608 - names from model meta
+    roles = f"(SELECT json_agg(r.role_id) FROM {through} r WHERE r.voucherseries_id = s.id)"  # noqa: S608 - names from model meta
+    period_row = _json_row(Period, PERIOD_FIELDS, "p", *_columns(FiscalYear, YEAR_FIELDS, "y").split(", "))
+    return f"""
+        SELECT json_build_object(
+            'series', (
+                SELECT json_agg({_json_row(VoucherSeries, SERIES_FIELDS, "s", roles)})
+                FROM {_table(VoucherSeries)} s
+                WHERE s.legal_entity_id = %(le)s AND s.code = ANY(%(codes)s::text[])
+            ),
+            'periods', (
+                SELECT json_agg({period_row} ORDER BY p.start_on)
+                FROM {_table(Period)} p JOIN {_table(FiscalYear)} y ON y.id = p.fiscal_year_id
+                WHERE p.legal_entity_id = %(le)s AND p.number > 0
+                    AND p.end_on >= %(first)s::date AND p.start_on <= %(last)s::date
+            ),
+            'counters', (
+                SELECT json_agg(json_build_array(c.series_id, c.fiscal_year_id, c.id, c.next_number, c.last_hash))
+                FROM {_COUNTER} c JOIN {_table(VoucherSeries)} s ON s.id = c.series_id
+                WHERE s.legal_entity_id = %(le)s AND s.code = ANY(%(codes)s::text[])
+            ),
+            'role', {role},
+            'locks', (
+                SELECT json_agg(json_build_array(l.role_id, l.locked_through)) FROM {_table(LockDate)} l
+                WHERE l.legal_entity_id = %(le)s
+            ),
+            'standards', (
+                SELECT {_json_row(PostingStandards, STANDARDS_FIELDS, "ps")} FROM {_table(PostingStandards)} ps
+                WHERE ps.legal_entity_id = %(le)s ORDER BY ps.id LIMIT 1
+            ),
+            'accounts', (
+                SELECT json_agg({_json_row(LedgerAccount, ACCOUNT_FIELDS, "a")}) FROM {_table(LedgerAccount)} a
+                WHERE a.legal_entity_id = %(le)s AND a.number = ANY(%(accounts)s::text[])
+            ),
+            'dims', (
+                SELECT json_agg({_json_row(DimensionObject, DIMENSION_FIELDS, "o")})
+                FROM {_table(DimensionObject)} o
+                WHERE o.legal_entity_id = %(le)s AND o.code = ANY(%(dims)s::text[])
+            ),
+            'existing', (
+                SELECT e.id FROM {_table(JournalEntry)} e
+                WHERE e.legal_entity_id = %(le)s AND e.idempotency_key = %(key)s
+            )
+        )
+    """  # noqa: S608 - names from model meta, values as parameters
+
+
 class LedgerContext:
     """What checking and posting need from the database, loaded once per call (or batch).
 
-    Loaded with raw SQL (``_load``) into model instances whose other fields are deferred."""
+    Loaded with raw SQL into model instances whose other fields are deferred. On PostgreSQL
+    ``prefetch`` loads everything the given vouchers need in one round trip; elsewhere (and
+    for whatever was not prefetched) each part is loaded on first use, one query each. A
+    context is never reused across calls: a standard or lock date changed between two calls
+    is seen by the second."""
 
     def __init__(self, *, legal_entity: Any, actor: Any):
         self.legal_entity_id = getattr(legal_entity, "pk", legal_entity)
         self.actor = actor
         self._accounts: dict[str, LedgerAccount] = {}
+        self._accounts_seen: set[str] = set()  # looked up, found or not
         self._dims: dict[tuple[str, str], DimensionObject] = {}
+        self._dim_codes_seen: set[str] = set()
         self._series: dict[str, VoucherSeries] | None = None
+        self._series_codes: set[str] | None = None  # prefetched codes (None: all loaded)
         self._allowed_roles: dict[int, set[int]] = {}
         self._periods: list[Period] | None = None
+        # Prefetched: the periods from the first to the last of these dates (None: all loaded).
+        self._period_range: tuple[datetime.date, datetime.date] | None = None
+        self._counters: dict[tuple[int, int], _Counter] | None = None  # prefetched, not locked
         self._lock: datetime.date | bool | None = False
         self._standards: PostingStandards | bool | None = False
         self._role_id: int | bool | None = False
+        self._existing: dict[str, int | None] = {}  # idempotency key -> voucher id
+
+    # ------------------------------------------------------------ one round trip (PostgreSQL)
+
+    def prefetch(self, entries: Sequence[EntryInput], *, idempotency_key: str | None = None) -> None:
+        """Load the series, periods, lock date, standards, the actor's role, accounts and
+        dimension objects ``entries`` name (and the voucher posted under ``idempotency_key``)
+        in one query on PostgreSQL. Elsewhere a no-op: each part loads on first use."""
+        if connection.vendor != "postgresql":
+            return
+        codes, dates, numbers, dim_codes = set(), set(), set(), set()
+        for entry in entries:
+            codes.add(entry.series)
+            if isinstance(entry.date, datetime.date):
+                dates.add(entry.date)
+            for line in entry.lines:
+                numbers.add(str(line.account).strip())
+                for kind in DIMENSIONS:
+                    if code := getattr(line, kind):
+                        dim_codes.add(code)
+        with _cursor() as cursor:
+            cursor.execute(
+                _context_sql(),
+                {
+                    "le": self.legal_entity_id,
+                    "user": getattr(self.actor, "pk", None),
+                    "codes": sorted(codes),
+                    "first": min(dates, default=None),
+                    "last": max(dates, default=None),
+                    "accounts": sorted(numbers),
+                    "dims": sorted(dim_codes),
+                    "key": idempotency_key or None,
+                },
+            )
+            (found,) = cursor.fetchone()
+        if isinstance(found, str):  # a cursor without the json loader
+            found = json.loads(found)
+        self._series, self._allowed_roles = {}, {}
+        for row in found["series"] or ():
+            (series,) = _instances(VoucherSeries, SERIES_FIELDS, [row[:-1]], convert=True)
+            self._series[series.code] = series
+            self._allowed_roles[series.pk] = set(row[-1] or ())
+        self._series_codes = codes
+        width = len(PERIOD_FIELDS)
+        rows = found["periods"] or []
+        periods = _instances(Period, PERIOD_FIELDS, [r[:width] for r in rows], convert=True)
+        years: dict[int, FiscalYear] = {}
+        for period, row in zip(periods, rows, strict=True):
+            (year,) = _instances(FiscalYear, YEAR_FIELDS, [row[width:]], convert=True)
+            period.fiscal_year = years.setdefault(year.pk, year)
+        if dates:
+            self._periods, self._period_range = periods, (min(dates), max(dates))
+        self._counters = {(s, y): _Counter(pk, n, h) for s, y, pk, n, h in found["counters"] or ()}
+        self._role_id = role_id = found["role"]
+        locks = [day for role, day in found["locks"] or () if role is None or role == role_id]
+        self._lock = max(map(datetime.date.fromisoformat, locks)) if locks else None
+        standards = found["standards"]
+        self._standards = (
+            _instances(PostingStandards, STANDARDS_FIELDS, [standards], convert=True)[0]
+            if standards
+            else None
+        )
+        for account in _instances(LedgerAccount, ACCOUNT_FIELDS, found["accounts"] or (), convert=True):
+            self._accounts[account.number] = account
+        self._accounts_seen |= numbers
+        for obj in _instances(DimensionObject, DIMENSION_FIELDS, found["dims"] or (), convert=True):
+            self._dims[(obj.kind, obj.code)] = obj
+        self._dim_codes_seen |= dim_codes
+        if idempotency_key:
+            self._existing[idempotency_key] = found["existing"]
+
+    def counter(self, series_id: int, fiscal_year_id: int) -> _Counter | None:
+        """The prefetched (unlocked) counter row of a series in a fiscal year, if any."""
+        return (self._counters or {}).get((series_id, fiscal_year_id))
+
+    def existing_id(self, key: str) -> int | bool | None:
+        """The id of the voucher posted under ``key`` if prefetched (None: none), else False."""
+        return self._existing.get(key, False)
+
+    # ------------------------------------------------------------ parts, loaded on first use
 
     def load_accounts(self, numbers: Iterable[str]) -> None:
-        missing = sorted({n for n in numbers if n not in self._accounts})
+        missing = sorted({n for n in numbers if n not in self._accounts_seen})
         if missing:
             marks = ", ".join(["%s"] * len(missing))
             for account in _load(
@@ -201,14 +411,14 @@ class LedgerContext:
                 [self.legal_entity_id, *missing],
             ):
                 self._accounts[account.number] = account
+            self._accounts_seen.update(missing)
 
     def account(self, number: str) -> LedgerAccount | None:
         return self._accounts.get(number)
 
     def load_dims(self, pairs: Iterable[tuple[str, str]]) -> None:
-        missing = {p for p in pairs if p not in self._dims}
-        if missing:
-            codes = sorted({code for _, code in missing})
+        codes = sorted({code for _, code in pairs if code not in self._dim_codes_seen})
+        if codes:
             marks = ", ".join(["%s"] * len(codes))
             for obj in _load(
                 DimensionObject,
@@ -218,12 +428,13 @@ class LedgerContext:
                 [self.legal_entity_id, *codes],
             ):
                 self._dims[(obj.kind, obj.code)] = obj
+            self._dim_codes_seen.update(codes)
 
     def dim(self, kind: str, code: str) -> DimensionObject | None:
         return self._dims.get((kind, code))
 
     def series(self, code: str) -> VoucherSeries | None:
-        if self._series is None:
+        if self._series is None or (self._series_codes is not None and code not in self._series_codes):
             # One query: a row per (series, allowed role), or one row with role NULL.
             through = VoucherSeries.allowed_roles.through
             with connection.cursor() as cursor:
@@ -234,7 +445,7 @@ class LedgerContext:
                     [self.legal_entity_id],
                 )
                 rows = cursor.fetchall()
-            self._series, self._allowed_roles = {}, {}
+            self._series, self._allowed_roles, self._series_codes = {}, {}, None
             for row, series in zip(
                 rows, _instances(VoucherSeries, SERIES_FIELDS, [r[:-1] for r in rows]), strict=True
             ):
@@ -250,7 +461,8 @@ class LedgerContext:
         return self._allowed_roles.get(series.pk, set())
 
     def period_for(self, date: datetime.date) -> Period | None:
-        if self._periods is None:
+        covered = self._period_range is None or self._period_range[0] <= date <= self._period_range[1]
+        if self._periods is None or not covered:
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"SELECT {_columns(Period, PERIOD_FIELDS, 'p')}, {_columns(FiscalYear, YEAR_FIELDS, 'y')} "  # noqa: S608 - names from model meta
@@ -266,7 +478,7 @@ class LedgerContext:
                 periods, _instances(FiscalYear, YEAR_FIELDS, [r[width:] for r in rows]), strict=True
             ):
                 period.fiscal_year = years.setdefault(year.pk, year)
-            self._periods = periods
+            self._periods, self._period_range = periods, None
         for period in self._periods:
             if period.start_on <= date <= period.end_on:
                 return period
@@ -395,8 +607,8 @@ def _check(
     for idx, line in enumerate(entry.lines, start=1):
         number = str(line.account).strip()
         debit, credit = parse_amount(line.debit), parse_amount(line.credit)
-        has_debit = line.debit not in (None, "", 0, Decimal("0"))
-        has_credit = line.credit not in (None, "", 0, Decimal("0"))
+        has_debit = line.debit not in NO_AMOUNT
+        has_credit = line.credit not in NO_AMOUNT
         side = amount = None
         if has_debit == has_credit:
             violations.append(
@@ -539,32 +751,49 @@ def _reject(
 
 
 _COUNTER = SeriesCounter._meta.db_table
+_TAKE_NUMBERS = (
+    f"UPDATE {_COUNTER} SET next_number = next_number + %s "  # noqa: S608 - names from model meta, values as parameters
+    "WHERE series_id = %s AND fiscal_year_id = %s RETURNING id, next_number, last_hash"
+)
+_CREATE_COUNTER = (
+    f"INSERT INTO {_COUNTER} (series_id, fiscal_year_id, next_number, last_hash) "  # noqa: S608 - names from model meta, values as parameters
+    "VALUES (%s, %s, 1, '') ON CONFLICT (series_id, fiscal_year_id) DO NOTHING"
+)
 
 
-def _counter_locked(series: VoucherSeries, fiscal_year_id: int) -> SeriesCounter:
-    """The counter row of (series, year), locked until the end of the transaction (raw SQL:
-    this runs once per posting, and the ORM's query building is most of its cost)."""
-    lock = " FOR NO KEY UPDATE" if connection.features.has_select_for_no_key_update else ""
-    sql = f"SELECT id, next_number, last_hash FROM {_COUNTER} WHERE series_id = %s AND fiscal_year_id = %s{lock}"  # noqa: S608 - names from model meta, values as parameters
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [series.pk, fiscal_year_id])
-        row = cursor.fetchone()
-        if row is None:
-            try:
-                with transaction.atomic():
-                    SeriesCounter.objects.create(series=series, fiscal_year_id=fiscal_year_id)
-            except IntegrityError:
-                pass  # created by a concurrent poster
-            cursor.execute(sql, [series.pk, fiscal_year_id])
+@dataclass
+class _Counter:
+    """A (series, fiscal year) counter row as read: the next free number and the hash the next
+    voucher chains to. ``taken``: how many numbers this posting already took in the row, under
+    its lock (``_take_numbers``); 0 when read without a lock (``LedgerContext.prefetch``), in
+    which case the write checks that the row is still as read (``_write_sql``)."""
+
+    id: int
+    next_number: int
+    last_hash: str
+    taken: int = 0
+
+
+def _take_numbers(counts: dict[tuple[int, int], int]) -> dict[tuple[int, int], _Counter]:
+    """Take ``count`` numbers from each (series, fiscal year) counter: one ``UPDATE ...
+    RETURNING`` per counter, which locks its row until the end of the posting transaction (a
+    rolled-back posting gives its numbers back, so numbers stay gapless). Counters are taken
+    in key order so concurrent posters cannot deadlock. A missing counter row is created
+    first (``ON CONFLICT DO NOTHING``: a concurrent poster may be creating it too)."""
+    counters: dict[tuple[int, int], _Counter] = {}
+    with _cursor() as cursor:
+        for key in sorted(counts):
+            series_id, fiscal_year_id = key
+            count = counts[key]
+            cursor.execute(_TAKE_NUMBERS, [count, series_id, fiscal_year_id])
             row = cursor.fetchone()
-    pk, next_number, last_hash = row
-    return SeriesCounter(
-        id=pk,
-        series_id=series.pk,
-        fiscal_year_id=fiscal_year_id,
-        next_number=next_number,
-        last_hash=last_hash,
-    )
+            if row is None:
+                cursor.execute(_CREATE_COUNTER, [series_id, fiscal_year_id])
+                cursor.execute(_TAKE_NUMBERS, [count, series_id, fiscal_year_id])
+                row = cursor.fetchone()
+            pk, next_number, last_hash = row
+            counters[key] = _Counter(pk, next_number - count, last_hash, taken=count)
+    return counters
 
 
 def entry_hash(
@@ -641,45 +870,30 @@ _LINE_COLUMNS = [
     "date",
     "period_id",
 ]
+POSTED_ACTION = "finance.voucher.posted"
 
 
-def _apply_balances(legal_entity_id: int, lines: Iterable[Any]) -> None:
-    """Add the lines' debit and credit sums to ``AccountBalance``, one upsert statement per
-    1,000 (account, period) pairs, in a fixed order so concurrent posters cannot deadlock.
-    ``lines`` have ``account_id``, ``period_id``, ``side`` and ``amount``."""
+def _balance_sums(lines: Iterable[tuple[int, int, str, Decimal]]) -> list[tuple[int, int, Decimal, Decimal]]:
+    """(account, period, debit sum, credit sum) of ``(account, period, side, amount)`` lines,
+    sorted, so concurrent posters update balance rows in one order and cannot deadlock."""
     sums: dict[tuple[int, int], list[Decimal]] = defaultdict(lambda: [Decimal("0.00"), Decimal("0.00")])
-    for line in lines:
-        pair = sums[(line.account_id, line.period_id)]
-        pair[0 if line.side == "D" else 1] += line.amount
-    rows = sorted(sums.items())
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 1000):
-            chunk = rows[start : start + 1000]
-            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
-            params: list[Any] = []
-            for (account_id, period_id), (debit, credit) in chunk:
-                params += [legal_entity_id, account_id, period_id, debit, credit]
-            cursor.execute(_BALANCE_UPSERT.replace("{values}", values), params)
+    for account_id, period_id, side, amount in lines:
+        sums[(account_id, period_id)][0 if side == "D" else 1] += amount
+    return [(account_id, period_id, d, c) for (account_id, period_id), (d, c) in sorted(sums.items())]
 
 
-def _insert_lines(rows: list[tuple[Any, ...]]) -> None:
-    """Insert voucher lines (tuples in ``_LINE_COLUMNS`` order) without model instances:
-    one ``INSERT ... SELECT FROM unnest(arrays)`` on PostgreSQL, ``executemany`` elsewhere."""
-    if not rows:
-        return
-    columns = ", ".join(_LINE_COLUMNS)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            fields = [JournalLine._meta.get_field(c.removesuffix("_id")) for c in _LINE_COLUMNS]
-            arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
-            cursor.execute(
-                f"INSERT INTO {_LINE} ({columns}) SELECT * FROM unnest({arrays})",  # noqa: S608 - names from model meta, values as parameters
-                [list(column) for column in zip(*rows, strict=True)],
-            )
-        else:
-            placeholders = ", ".join(["%s"] * len(_LINE_COLUMNS))
-            sql = f"INSERT INTO {_LINE} ({columns}) VALUES ({placeholders})"  # noqa: S608 - names from model meta, values as parameters
-            cursor.executemany(sql, rows)
+class _EntryLayout:
+    """``JournalEntry``'s columns in model order, and the fields whose related object a new
+    voucher keeps in its cache."""
+
+    def __init__(self) -> None:
+        self.attnames = [f.attname for f in JournalEntry._meta.concrete_fields]
+        self.values = operator.itemgetter(*self.attnames)
+        for name in ("series", "period", "source_type", "reverses", "created_by", "posted_by"):
+            setattr(self, name, JournalEntry._meta.get_field(name))
+
+
+_ENTRY = _EntryLayout()
 
 
 def _write(
@@ -688,34 +902,48 @@ def _write(
     *,
     reverses: dict[int, JournalEntry] | None = None,
     stored: dict[int, JournalEntry] | None = None,
-) -> list[JournalEntry]:
+    audit: dict[str, Any] | None = None,
+    unlocked: _Counter | None = None,
+) -> list[JournalEntry] | None:
     """Number, hash and write vouchers that passed every standard (caller holds the transaction).
 
     ``stored`` maps an index to the draft row that becomes the posted voucher (same id, so its
-    audit trail and rejections stay attached)."""
+    audit trail and rejections stay attached). With ``audit`` (extra ``changes``, may be
+    empty) each new voucher gets its "finance.voucher.posted" audit entry here, as
+    ``audit_record`` would write it; otherwise the caller records the audit.
+
+    Numbers come from the series counters, locked and taken first (``_take_numbers``); or, for
+    vouchers of one counter, from ``unlocked``, the counter as read before: then nothing is
+    written and None is returned when another posting moved the counter in between."""
+    if not checked_list:
+        return []
     stored = stored or {}
     reverses = reverses or {}
     now = timezone.now()
     actor = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
     le_id = ctx.legal_entity_id
-    entries: list[JournalEntry] = []
-    all_lines: list[list[_LineRow]] = []
     by_counter: dict[tuple[int, int], list[int]] = defaultdict(list)
     for idx, checked in enumerate(checked_list):
         by_counter[(checked.series.pk, checked.period.fiscal_year_id)].append(idx)
+    if unlocked is not None:
+        assert len(by_counter) == 1 and not stored, "an unlocked counter numbers one new series only"
+        counters = dict.fromkeys(by_counter, unlocked)
+    else:
+        counters = _take_numbers({key: len(indexes) for key, indexes in by_counter.items()})
     numbered: dict[int, int] = {}
-    counters: dict[tuple[int, int], SeriesCounter] = {}
-    # Lock counters in a fixed order so concurrent batches cannot deadlock.
-    for key in sorted(by_counter):
-        first = checked_list[by_counter[key][0]]
-        counter = _counter_locked(first.series, first.period.fiscal_year_id)
-        counters[key] = counter
-        for offset, idx in enumerate(by_counter[key]):
-            numbered[idx] = counter.next_number + offset
+    for key, indexes in by_counter.items():
+        for offset, idx in enumerate(indexes):
+            numbered[idx] = counters[key].next_number + offset
+    entries: list[JournalEntry] = []
+    all_lines: list[list[_LineRow]] = []
     account_numbers: dict[int, str] = {}
     dim_codes: dict[int, str] = {}
     content_types: dict[type, ContentType] = {}
-    posted_status = JournalEntry.Status.POSTED
+    actor_id = getattr(actor, "pk", None)
+    values = dict.fromkeys(_ENTRY.attnames)  # one voucher's fields, in place for the next
+    values |= {"legal_entity_id": le_id, "status": JournalEntry.Status.POSTED, "rejection_count": 0}
+    values |= {"created_at": now, "created_by_id": actor_id, "posted_at": now, "posted_by_id": actor_id}
+    values |= {"previous_hash": "", "hash": ""}
     for idx, checked in enumerate(checked_list):
         entry_in = checked.entry
         source_type, source_id = None, ""
@@ -726,26 +954,29 @@ def _write(
             source_type = content_types[model]
             source_id = str(entry_in.source.pk)
         reversed_entry = reverses.get(idx)
-        entries.append(
-            JournalEntry(
-                legal_entity_id=le_id,
-                series=checked.series,
-                fiscal_year_id=checked.period.fiscal_year_id,
-                period=checked.period,
-                number=numbered[idx],
-                date=entry_in.date,
-                text=clean_text(entry_in.text),
-                status=posted_status,
-                total_amount=checked.total,
-                source_type=source_type,
-                source_id=source_id,
-                idempotency_key=entry_in.idempotency_key or None,
-                reverses=reversed_entry,
-                created_by=actor,
-                posted_at=now,
-                posted_by=actor,
-            )
-        )
+        values["series_id"] = checked.series.pk
+        values["fiscal_year_id"] = checked.period.fiscal_year_id
+        values["period_id"] = checked.period.pk
+        values["number"] = numbered[idx]
+        values["date"] = entry_in.date
+        values["text"] = clean_text(entry_in.text)
+        values["total_amount"] = checked.total
+        values["source_type_id"] = source_type.pk if source_type else None
+        values["source_id"] = source_id
+        values["idempotency_key"] = entry_in.idempotency_key or None
+        values["reverses_id"] = reversed_entry.pk if reversed_entry else None
+        # Positional: the ORM's fast path (keyword arguments with related objects cost more
+        # than the rest of building a voucher); the related objects go in its cache.
+        entry = JournalEntry(*_ENTRY.values(values))
+        _ENTRY.series.set_cached_value(entry, checked.series)
+        _ENTRY.period.set_cached_value(entry, checked.period)
+        for cache, obj in ((_ENTRY.source_type, source_type), (_ENTRY.reverses, reversed_entry)):
+            if obj is not None:
+                cache.set_cached_value(entry, obj)
+        if actor is not None:
+            _ENTRY.created_by.set_cached_value(entry, actor)
+            _ENTRY.posted_by.set_cached_value(entry, actor)
+        entries.append(entry)
         lines = []
         for line in checked.lines:
             account_numbers[line.account.pk] = line.account.number
@@ -774,7 +1005,9 @@ def _write(
                 )
             )
         all_lines.append(lines)
-    # Hash in number order per counter so each voucher chains to its predecessor.
+    # Hash in number order per counter so each voucher chains to its predecessor. Each
+    # counter row is then set (id, next number and last hash it must still have, new ones).
+    updates: list[tuple[int, int, str, int, str]] = []
     for key, indexes in by_counter.items():
         counter = counters[key]
         previous = counter.last_hash
@@ -790,8 +1023,8 @@ def _write(
                 dim_codes=dim_codes,
             )
             previous = entry.hash
-        counter.next_number += len(indexes)
-        counter.last_hash = previous
+        taken = counter.next_number + counter.taken
+        updates.append((counter.id, taken, counter.last_hash, counter.next_number + len(indexes), previous))
     for idx, draft in stored.items():
         entry = entries[idx]
         entry.pk = draft.pk
@@ -803,22 +1036,199 @@ def _write(
         entry.idempotency_key = draft.idempotency_key
         JournalLine.objects.filter(entry_id=draft.pk).delete()
         entry.save(force_update=True)
+    store = _store_postgresql if connection.vendor == "postgresql" else _store_generic
+    if not store(ctx, entries, all_lines, [c.period.pk for c in checked_list], stored, updates, audit):
+        if unlocked is not None:
+            return None
+        raise RuntimeError("A locked series counter changed.")  # cannot happen: rolls back
+    for entry in entries:
+        entry._state.adding = False
+        entry._state.db = connection.alias
+    return entries
+
+
+def _audit_changes(entry: JournalEntry, extra: dict[str, Any]) -> dict[str, Any]:
+    return {"number": [None, entry.reference], **extra}
+
+
+def _store_postgresql(
+    ctx: LedgerContext,
+    entries: list[JournalEntry],
+    all_lines: list[list[_LineRow]],
+    period_ids: list[int],
+    stored: dict[int, JournalEntry],
+    updates: list[tuple[int, int, str, int, str]],
+    audit: dict[str, Any] | None,
+) -> bool:
+    """New vouchers, every line, their audit entries, the balance sums and the counters in one
+    statement (``_write_sql``); each table's rows travel as one JSON array. False (and nothing
+    written) when a counter row was no longer as expected."""
+    entry_rows, line_rows, balance_lines = [], [], []
+    for idx, (entry, lines, period_id) in enumerate(zip(entries, all_lines, period_ids, strict=True)):
+        day = entry.date.isoformat()
+        if idx not in stored:
+            entry_rows.append(
+                (
+                    idx,
+                    entry.series_id,
+                    entry.fiscal_year_id,
+                    period_id,
+                    entry.number,
+                    day,
+                    entry.text,
+                    str(entry.total_amount),
+                    entry.source_type_id,
+                    entry.source_id,
+                    entry.idempotency_key,
+                    entry.reverses_id,
+                    entry.previous_hash,
+                    entry.hash,
+                    str(entry)[:255],
+                    None if audit is None else _audit_changes(entry, audit),
+                )
+            )
+        entry_id = stored[idx].pk if idx in stored else None
+        for line in lines:
+            line_rows.append(
+                (
+                    idx,
+                    entry_id,
+                    line.line_no,
+                    line.account_id,
+                    line.side,
+                    str(line.amount),
+                    line.text,
+                    line.cost_centre_id,
+                    line.project_id,
+                    line.region_id,
+                    day,
+                    period_id,
+                )
+            )
+            balance_lines.append((line.account_id, period_id, line.side, line.amount))
+    balances = [(a, p, str(d), str(c)) for a, p, d, c in _balance_sums(balance_lines)]
+    actor = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
+    dump = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+    with _cursor() as cursor:
+        cursor.execute(
+            _write_sql(),
+            {
+                "le": ctx.legal_entity_id,
+                "now": entries[0].posted_at,
+                "actor": getattr(actor, "pk", None),
+                "posted": JournalEntry.Status.POSTED.value,
+                "action": POSTED_ACTION,
+                "content_type": ContentType.objects.get_for_model(JournalEntry, for_concrete_model=False).pk,
+                "entries": dump(entry_rows),
+                "lines": dump(line_rows),
+                "balances": dump(balances),
+                "counters": dump(updates),
+                "counter_count": len(updates),
+            },
+        )
+        rows = cursor.fetchall()
+    if not rows[0][0]:
+        return False
+    ids = {idx: pk for _ok, idx, pk in rows if idx is not None}
+    for idx, entry in enumerate(entries):
+        if idx not in stored:
+            entry.pk = ids[idx]
+    return True
+
+
+@functools.cache
+def _write_sql() -> str:
+    """One data-modifying statement: set each series counter (next number, last hash) if it is
+    still as read; only then INSERT the new vouchers (JSON rows), with their ids the lines and
+    audit entries, and upsert the balance sums. Returns whether the counters were as read and
+    (index in the posting, voucher id) for each new voucher."""
+    entry, audit = _table(JournalEntry), _table(AuditEntry)
+    return f"""
+        WITH counters AS (
+            UPDATE {_COUNTER} AS c SET next_number = (r->>3)::int, last_hash = r->>4
+            FROM jsonb_array_elements(%(counters)s::jsonb) AS r
+            WHERE c.id = (r->>0)::bigint AND c.next_number = (r->>1)::int AND c.last_hash = r->>2
+            RETURNING c.id
+        ), ok AS MATERIALIZED (
+            SELECT count(*) = %(counter_count)s::int AS ok FROM counters
+        ), src AS MATERIALIZED (
+            SELECT (r->>0)::int AS ord, (r->>1)::bigint AS series_id, (r->>2)::bigint AS fiscal_year_id,
+                (r->>3)::bigint AS period_id, (r->>4)::bigint AS number, (r->>5)::date AS date,
+                r->>6 AS text, (r->>7)::numeric AS total_amount, (r->>8)::bigint AS source_type_id,
+                r->>9 AS source_id, r->>10 AS idempotency_key, (r->>11)::bigint AS reverses_id,
+                r->>12 AS previous_hash, r->>13 AS hash, r->>14 AS object_repr, r->>15 AS changes
+            FROM jsonb_array_elements(%(entries)s::jsonb) AS r
+        ), e AS (
+            INSERT INTO {entry} (legal_entity_id, series_id, fiscal_year_id, period_id, number, date, text,
+                status, total_amount, source_type_id, source_id, idempotency_key, reverses_id,
+                created_at, created_by_id, posted_at, posted_by_id, rejection_count, previous_hash, hash)
+            SELECT %(le)s::bigint, series_id, fiscal_year_id, period_id, number, date, text,
+                %(posted)s::text, total_amount, source_type_id, source_id, idempotency_key, reverses_id,
+                %(now)s::timestamptz, %(actor)s::bigint, %(now)s::timestamptz, %(actor)s::bigint, 0,
+                previous_hash, hash
+            FROM src WHERE (SELECT ok FROM ok) ORDER BY ord
+            RETURNING id, series_id, fiscal_year_id, number
+        ), ids AS MATERIALIZED (
+            SELECT src.ord, e.id, src.object_repr, src.changes
+            FROM src JOIN e USING (series_id, fiscal_year_id, number)
+        ), lines AS (
+            INSERT INTO {_LINE} ({", ".join(_LINE_COLUMNS)})
+            SELECT COALESCE((r->>1)::bigint, ids.id), (r->>2)::int, (r->>3)::bigint, r->>4,
+                (r->>5)::numeric, r->>6, (r->>7)::bigint, (r->>8)::bigint, (r->>9)::bigint,
+                %(le)s::bigint, (r->>10)::date, (r->>11)::bigint
+            FROM jsonb_array_elements(%(lines)s::jsonb) AS r LEFT JOIN ids ON ids.ord = (r->>0)::int
+            WHERE (SELECT ok FROM ok)
+        ), audit AS (
+            INSERT INTO {audit} (at, actor_id, action, content_type_id, object_id, object_repr, changes)
+            SELECT %(now)s::timestamptz, %(actor)s::bigint, %(action)s::text, %(content_type)s::bigint,
+                ids.id::text, ids.object_repr, ids.changes::jsonb
+            FROM ids WHERE ids.changes IS NOT NULL ORDER BY ids.ord
+        ), balances AS (
+            INSERT INTO {_BALANCE} (legal_entity_id, account_id, period_id, debit_amount, credit_amount)
+            SELECT %(le)s::bigint, (r->>0)::bigint, (r->>1)::bigint, (r->>2)::numeric, (r->>3)::numeric
+            FROM jsonb_array_elements(%(balances)s::jsonb) AS r WHERE (SELECT ok FROM ok)
+            ON CONFLICT (account_id, period_id) DO UPDATE SET
+                debit_amount = {_BALANCE}.debit_amount + excluded.debit_amount,
+                credit_amount = {_BALANCE}.credit_amount + excluded.credit_amount
+        )
+        SELECT ok.ok, ids.ord, ids.id FROM ok LEFT JOIN ids ON true
+    """  # noqa: S608 - names from model meta, values as parameters
+
+
+def _store_generic(
+    ctx: LedgerContext,
+    entries: list[JournalEntry],
+    all_lines: list[list[_LineRow]],
+    period_ids: list[int],
+    stored: dict[int, JournalEntry],
+    updates: list[tuple[int, int, str, int, str]],
+    audit: dict[str, Any] | None,
+) -> bool:
+    """The same writes as ``_store_postgresql``, a statement per table (SQLite)."""
+    le_id = ctx.legal_entity_id
+    with connection.cursor() as cursor:
+        for pk, taken, last_hash, next_number, new_hash in updates:
+            cursor.execute(
+                f"UPDATE {_COUNTER} SET next_number = %s, last_hash = %s "  # noqa: S608 - names from model meta, values as parameters
+                "WHERE id = %s AND next_number = %s AND last_hash = %s",
+                [next_number, new_hash, pk, taken, last_hash],
+            )
+            if cursor.rowcount != 1:
+                return False
     JournalEntry.objects.bulk_create([e for i, e in enumerate(entries) if i not in stored])
     sqlite = connection.vendor == "sqlite"
     line_rows: list[tuple[Any, ...]] = []
-    balance_lines: list[Any] = []
-    for entry, lines, checked in zip(entries, all_lines, checked_list, strict=True):
-        period_id = checked.period.pk
+    balance_lines: list[tuple[int, int, str, Decimal]] = []
+    for entry, lines, period_id in zip(entries, all_lines, period_ids, strict=True):
         day = entry.date.isoformat() if sqlite else entry.date
         for line in lines:
-            amount = str(line.amount) if sqlite else line.amount
             line_rows.append(
                 (
                     entry.pk,
                     line.line_no,
                     line.account_id,
                     line.side,
-                    amount,
+                    str(line.amount) if sqlite else line.amount,
                     line.text,
                     line.cost_centre_id,
                     line.project_id,
@@ -828,29 +1238,49 @@ def _write(
                     period_id,
                 )
             )
-            balance_lines.append(_BalanceLine(line.account_id, period_id, line.side, line.amount))
-    _insert_lines(line_rows)
+            balance_lines.append((line.account_id, period_id, line.side, line.amount))
     with connection.cursor() as cursor:
-        for counter in counters.values():
-            cursor.execute(
-                f"UPDATE {_COUNTER} SET next_number = %s, last_hash = %s WHERE id = %s",  # noqa: S608 - names from model meta, values as parameters
-                [counter.next_number, counter.last_hash, counter.pk],
-            )
-    _apply_balances(le_id, balance_lines)
-    return entries
+        if line_rows:
+            columns = ", ".join(_LINE_COLUMNS)
+            placeholders = ", ".join(["%s"] * len(_LINE_COLUMNS))
+            cursor.executemany(f"INSERT INTO {_LINE} ({columns}) VALUES ({placeholders})", line_rows)  # noqa: S608 - names from model meta, values as parameters
+        sums = _balance_sums(balance_lines)
+        for start in range(0, len(sums), 1000):
+            chunk = sums[start : start + 1000]
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+            params: list[Any] = []
+            for account_id, period_id, debit, credit in chunk:
+                params += [le_id, account_id, period_id, debit, credit]
+            cursor.execute(_BALANCE_UPSERT.replace("{values}", values), params)
+    if audit is not None:
+        actor = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
+        content_type = ContentType.objects.get_for_model(JournalEntry, for_concrete_model=False)
+        AuditEntry.objects.bulk_create(
+            [
+                AuditEntry(
+                    actor=actor,
+                    action=POSTED_ACTION,
+                    content_type=content_type,
+                    object_id=str(entry.pk),
+                    object_repr=str(entry)[:255],
+                    changes=_audit_changes(entry, audit),
+                )
+                for idx, entry in enumerate(entries)
+                if idx not in stored
+            ]
+        )
+    return True
 
 
-class _BalanceLine(NamedTuple):
-    account_id: int
-    period_id: int
-    side: str
-    amount: Decimal
-
-
-def _existing_by_key(legal_entity_id: int, key: str | None) -> JournalEntry | None:
+def _existing_by_key(ctx: LedgerContext, key: str | None, *, fresh: bool = False) -> JournalEntry | None:
+    """The voucher posted under idempotency ``key`` (the prefetched answer unless ``fresh``)."""
     if not key:
         return None
-    return JournalEntry.objects.filter(legal_entity_id=legal_entity_id, idempotency_key=key).first()
+    found = False if fresh else ctx.existing_id(key)
+    if found is None:
+        return None
+    qs = JournalEntry.objects.filter(legal_entity_id=ctx.legal_entity_id, idempotency_key=key)
+    return (qs if found is False else qs.filter(pk=found)).first()
 
 
 # ---------------------------------------------------------------- public services
@@ -869,7 +1299,8 @@ def journal_entry_post(
     require_perm(actor, "finance.post_journalentry")
     ctx = ctx or LedgerContext(legal_entity=legal_entity, actor=actor)
     require_legal_entity(actor, ctx.legal_entity_id)
-    existing = _existing_by_key(ctx.legal_entity_id, entry.idempotency_key)
+    ctx.prefetch([entry], idempotency_key=entry.idempotency_key)
+    existing = _existing_by_key(ctx, entry.idempotency_key)
     if existing is not None:
         return existing
     checked, violations = _check(ctx, entry)
@@ -879,23 +1310,35 @@ def journal_entry_post(
         raise error
     assert checked is not None
     try:
+        if not needs_second_approval(ctx, checked):
+            posted = _post_unlocked(ctx, checked)
+            if posted is not None:
+                return posted
         with transaction.atomic():
             if needs_second_approval(ctx, checked):
                 return _store_for_approval(ctx, checked)
-            (posted,) = _write(ctx, [checked])
-            audit_record(
-                actor=actor,
-                action="finance.voucher.posted",
-                obj=posted,
-                changes={"number": [None, posted.reference]},
-            )
+            (posted,) = _write(ctx, [checked], audit={})  # type: ignore[misc]
             return posted
     except IntegrityError:
         # A concurrent call with the same idempotency key won the race.
-        existing = _existing_by_key(ctx.legal_entity_id, entry.idempotency_key)
+        existing = _existing_by_key(ctx, entry.idempotency_key, fresh=True)
         if existing is None:
             raise
         return existing
+
+
+def _post_unlocked(ctx: LedgerContext, checked: _Checked) -> JournalEntry | None:
+    """Post one voucher in a single statement, numbered from the counter row as prefetched
+    (PostgreSQL): the statement sets the counter only if no other posting moved it since, and
+    writes nothing otherwise (then None: the caller posts with the counter locked). Outside a
+    transaction the statement is its own transaction; inside one it gets a savepoint, so a
+    failure (say a concurrent post with the same idempotency key) leaves the caller's intact."""
+    counter = ctx.counter(checked.series.pk, checked.period.fiscal_year_id)
+    if counter is None or connection.vendor != "postgresql":
+        return None
+    with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
+        posted = _write(ctx, [checked], audit={}, unlocked=counter)
+    return posted[0] if posted else None
 
 
 def journal_entries_post_batch(
@@ -910,6 +1353,7 @@ def journal_entries_post_batch(
     require_perm(actor, "finance.post_journalentry")
     ctx = LedgerContext(legal_entity=legal_entity, actor=actor)
     require_legal_entity(actor, ctx.legal_entity_id)
+    ctx.prefetch(entries)
     checked_list: list[_Checked] = []
     failures: dict[int, list[Violation]] = {}
     for idx, entry in enumerate(entries):
@@ -930,25 +1374,7 @@ def journal_entries_post_batch(
             code="posting_rejected",
         )
     with transaction.atomic():
-        posted = _write(ctx, checked_list)
-        content_type = ContentType.objects.get_for_model(JournalEntry)
-        AuditEntry.objects.bulk_create(
-            [
-                AuditEntry(
-                    actor=actor if actor.is_authenticated else None,
-                    action="finance.voucher.posted",
-                    content_type=content_type,
-                    object_id=str(e.pk),
-                    object_repr=str(e)[:255],
-                    changes={
-                        "number": [None, f"{checked_list[i].series.code}{e.number}"],
-                        "batch": [None, True],
-                    },
-                )
-                for i, e in enumerate(posted)
-            ]
-        )
-    return posted
+        return _write(ctx, checked_list, audit={"batch": [None, True]})
 
 
 def _store_for_approval(ctx: LedgerContext, checked: _Checked) -> JournalEntry:
@@ -1102,7 +1528,9 @@ def journal_entry_submit(*, actor: Any, draft: JournalEntry) -> JournalEntry:
     require_legal_entity(actor, ctx.legal_entity_id)
     if draft.status != JournalEntry.Status.DRAFT:
         raise ValidationError(_("Only drafts can be posted."), code="not_draft")
-    checked, violations = _check(ctx, entry_input_from(draft))
+    entry_in = entry_input_from(draft)
+    ctx.prefetch([entry_in])
+    checked, violations = _check(ctx, entry_in)
     if violations:
         with transaction.atomic():
             error = _reject(ctx, violations, entry=draft)
@@ -1131,7 +1559,9 @@ def journal_entry_approve(*, actor: Any, entry: JournalEntry) -> JournalEntry:
         raise PostingRejected(
             [Violation("self_approval", _("You entered this voucher, so someone else must approve it."))]
         )
-    checked, violations = _check(ctx, entry_input_from(entry))
+    entry_in = entry_input_from(entry)
+    ctx.prefetch([entry_in])
+    checked, violations = _check(ctx, entry_in)
     if violations:
         raise PostingRejected(violations)
     assert checked is not None
@@ -1193,6 +1623,7 @@ def journal_entry_reverse(
         ],
         attachment_count=original.attachment_count,
     )
+    ctx.prefetch([reversal])
     # A reversal restores what was posted before; it is not a manual posting to control accounts.
     checked, violations = _check(ctx, reversal, manual=False)
     if violations:

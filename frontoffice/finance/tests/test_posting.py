@@ -121,6 +121,9 @@ def test_parse_amount_accepts_exact_decimals_and_refuses_floats():
     assert parse_amount(7) == Decimal("7.00")
     assert parse_amount(7.5) is None
     assert parse_amount("7.555") is None
+    # Too many digits to round to öre is not an amount (and not a crash).
+    assert parse_amount("1e30") is None
+    assert parse_amount("9" * 30) is None
 
 
 def test_lock_dates_differ_by_role(org, ledger):
