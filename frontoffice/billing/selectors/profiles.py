@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from frontoffice.billing.models import BillingProfile, BillingSettings
+from frontoffice.billing.models import BillingProfile, BillingSettings, DeliveryMethod
 from frontoffice.billing.services.catalogue import normalise_postal_code
 from frontoffice.core.scoping import get_visible_or_404, visible_to
 from frontoffice.parties.models import Party
@@ -50,7 +50,8 @@ def billing_profile_for_party(*, user: Any, party: Party) -> BillingProfile | No
 def billing_profile_initial(*, user: Any, party: Party) -> dict[str, Any]:
     """Form values for a new profile, taken from the customer and the billing settings.
 
-    A Swedish organisation's VAT number is derived from its organisation number (SE…01).
+    A Swedish organisation's VAT number is derived from its organisation number (SE…01);
+    invoices go by e-mail when the customer has an address, else by letter.
     """
     settings = BillingSettings.objects.filter(legal_entity_id=party.legal_entity_id).first()
     country = (party.country or "SE").upper()
@@ -67,7 +68,7 @@ def billing_profile_initial(*, user: Any, party: Party) -> dict[str, Any]:
         "country": country,
         "billing_email": party.email,
         "payment_terms_days": settings.default_payment_terms_days if settings else 30,
-        "delivery": "email",
+        "delivery": DeliveryMethod.EMAIL if party.email else DeliveryMethod.LETTER,
         "language": party.language if party.language in ("sv", "en") else "sv",
         "currency": "SEK",
     }

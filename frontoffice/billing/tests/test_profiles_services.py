@@ -307,3 +307,7 @@ def test_initial_values_of_a_person(org, billing):
         "",
         "anna@example.com",
     )
+
+
+def test_a_customer_without_an_e_mail_address_is_billed_by_letter(org, unassigned):
+    assert billing_profile_initial(user=org.user("clerk"), party=unassigned)["delivery"] == "letter"
