@@ -161,7 +161,7 @@ def _profile_for(legal_entity_id: int, party: Any) -> BillingProfile:
     return profile
 
 
-def _series_for(legal_entity_id: int, series: Any, *, credit: bool) -> InvoiceSeries:
+def series_for(legal_entity_id: int, series: Any, *, credit: bool) -> InvoiceSeries:
     qs = InvoiceSeries.objects.filter(legal_entity_id=legal_entity_id, active=True, for_credit_notes=credit)
     if series in (None, ""):
         found = qs.order_by("code").first()
@@ -318,7 +318,7 @@ def invoice_draft_create(
         legal_entity_id=le_id,
         kind=Invoice.Kind.INVOICE,
         status=Invoice.Status.DRAFT,
-        series=_series_for(le_id, series, credit=False),
+        series=series_for(le_id, series, credit=False),
         payment_terms_days=profile.payment_terms_days,
         source_type=source_type,
         source_id=str(source_id or ""),
@@ -366,7 +366,7 @@ def invoice_draft_update(*, actor: Any, invoice: Invoice, **changes: Any) -> Inv
         _apply_profile(draft, profile)
         changes.setdefault("payment_terms_days", profile.payment_terms_days)
     if "series" in changes:
-        draft.series = _series_for(draft.legal_entity_id, changes.pop("series"), credit=False)
+        draft.series = series_for(draft.legal_entity_id, changes.pop("series"), credit=False)
     _clean_draft_fields(draft, changes)
     draft.save()
     if party_changed:
@@ -666,7 +666,7 @@ def invoice_line_remove(*, actor: Any, line: InvoiceLine) -> Invoice:
 # ---------------------------------------------------------------- issuing
 
 
-def _clean_key(key: str | None) -> str | None:
+def clean_idempotency_key(key: str | None) -> str | None:
     key = (key or "").strip() or None
     if key is not None and len(key) > MAX_KEY_LENGTH:
         raise ValidationError(
@@ -878,7 +878,7 @@ def _issue(
             invoice.year, invoice.number = year, first + offset
 
     vat_account_ids = {line.vat_code.vat_account_id for item in items for line in item.lines}
-    vat_accounts = _account_numbers(vat_account_ids)
+    vat_accounts = account_numbers(vat_account_ids)
     now = timezone.now()
     entries = []
     for item in items:
@@ -940,7 +940,7 @@ def _issue(
     return invoices
 
 
-def _account_numbers(ids: set[int | None]) -> dict[int, str]:
+def account_numbers(ids: set[int | None]) -> dict[int, str]:
     from frontoffice.finance.models import LedgerAccount
 
     return dict(LedgerAccount.objects.filter(pk__in=[i for i in ids if i]).values_list("pk", "number"))
@@ -997,7 +997,7 @@ def invoice_issue(*, actor: Any, invoice: Invoice, idempotency_key: str | None =
     """
     require_perm(actor, ISSUE_PERM)
     require_legal_entity(actor, invoice.legal_entity_id)
-    key = _clean_key(idempotency_key)
+    key = clean_idempotency_key(idempotency_key)
     if key is not None:
         existing = Invoice.objects.filter(
             legal_entity_id=invoice.legal_entity_id, idempotency_key=key
