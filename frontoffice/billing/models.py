@@ -615,3 +615,226 @@ class CustomerLink(models.Model):
 
     def __str__(self) -> str:
         return str(_("Customer link to %(document)s") % {"document": self.invoice or self.document})
+
+
+# ---------------------------------------------------------------- questions about invoice lines
+
+
+class QuestionSettings(BaseModel):
+    """How fast one legal entity answers invoice questions: targets in working hours
+    (Monday to Friday 08:00-17:00 Europe/Stockholm, see ``billing.question_hours``)."""
+
+    legal_entity = models.OneToOneField("org.LegalEntity", on_delete=models.PROTECT, related_name="+")
+    first_response_hours = models.PositiveSmallIntegerField(
+        _("first response within (working hours)"),
+        default=8,
+        validators=[MinValueValidator(1), MaxValueValidator(400)],
+    )
+    resolution_hours = models.PositiveSmallIntegerField(
+        _("resolution within (working hours)"),
+        default=40,
+        validators=[MinValueValidator(1), MaxValueValidator(400)],
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    scope_rule = ENTITY_SCOPE
+
+    class Meta:
+        verbose_name = _("question settings")
+        verbose_name_plural = _("question settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_response_hours__gte=1)
+                & Q(resolution_hours__gte=models.F("first_response_hours")),
+                name="billing_questionsettings_targets",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Question settings"))
+
+
+class InvoiceQuestion(models.Model):
+    """A customer's question about one line of an issued invoice (an interaction of kind
+    ``invoice_question``), from asking to resolution and the customer's rating.
+
+    Written only by ``billing.services.questions``; scoped like its invoice's customer.
+    """
+
+    class Category(models.TextChoices):
+        PRICING = "pricing", _("Pricing")
+        QUANTITY = "quantity", _("Quantity")
+        VAT = "vat", _("VAT")
+        OTHER = "other", _("Other")
+
+    class Channel(models.TextChoices):
+        CUSTOMER_PAGE = "customer_page", _("Customer page")
+        PHONE = "phone", _("Phone")
+        EMAIL = "email", _("E-mail")
+        IN_PERSON = "in_person", _("In person")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ANSWERED = "answered", _("Answered")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+        REOPENED = "reopened", _("Reopened")
+
+    class Resolution(models.TextChoices):
+        EXPLANATION = "explanation", _("Explanation")
+        CREDIT_NOTE = "credit_note", _("Credit note")
+
+    ACTIVE = (Status.OPEN, Status.ANSWERED, Status.REOPENED)
+
+    legal_entity = models.ForeignKey("org.LegalEntity", on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="questions"
+    )
+    line = models.ForeignKey(
+        InvoiceLine, verbose_name=_("invoice line"), on_delete=models.PROTECT, related_name="questions"
+    )
+    party = models.ForeignKey(
+        "parties.Party",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="invoice_questions",
+    )
+    interaction = models.OneToOneField(
+        "parties.Interaction", on_delete=models.PROTECT, related_name="invoice_question"
+    )
+    category = models.CharField(_("category"), max_length=10, choices=Category.choices)
+    channel = models.CharField(_("channel"), max_length=15, choices=Channel.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    customer_name = models.CharField(_("asked by"), max_length=200, blank=True)
+    reply_email = models.EmailField(_("answer to e-mail"), blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
+    asked_at = models.DateTimeField(_("asked"))
+    first_response_due_at = models.DateTimeField(_("first response due"))
+    resolution_due_at = models.DateTimeField(_("resolution due"))
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    # Working minutes (business hours) from asking to the first response / the resolution.
+    first_response_minutes = models.PositiveIntegerField(null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolution_minutes = models.PositiveIntegerField(null=True, blank=True)
+    resolution = models.CharField(_("resolution"), max_length=15, choices=Resolution.choices, blank=True)
+    credit_note = models.ForeignKey(
+        Invoice,
+        verbose_name=_("credit note"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    corrected_invoice = models.ForeignKey(
+        Invoice,
+        verbose_name=_("corrected invoice"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    rating = models.PositiveSmallIntegerField(
+        _("rating"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    rating_comment = models.TextField(_("rating comment"), blank=True)
+    rated_at = models.DateTimeField(_("rated"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    scope_rule = CUSTOMER_SCOPE
+
+    class Meta:
+        verbose_name = _("invoice question")
+        verbose_name_plural = _("invoice questions")
+        ordering = ["-asked_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | (Q(rating__gte=1) & Q(rating__lte=5)),
+                name="billing_question_rating_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(rated_at__isnull=True) | Q(rating__isnull=False),
+                name="billing_question_rated_has_rating",
+            ),
+            models.CheckConstraint(
+                condition=~Q(resolution="credit_note") | Q(credit_note__isnull=False),
+                name="billing_question_credit_resolution_has_note",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["resolved", "closed"]) | Q(resolved_at__isnull=False),
+                name="billing_question_resolved_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["legal_entity", "status", "resolution_due_at"], name="billing_question_queue_idx"
+            ),
+            models.Index(fields=["assigned_to", "status"], name="billing_question_assignee_idx"),
+            models.Index(fields=["invoice", "asked_at"], name="billing_question_invoice_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return str(
+            _("Question %(id)s on %(invoice)s line %(line)s")
+            % {
+                "id": self.pk,
+                "invoice": self.invoice.reference if self.invoice_id else "",
+                "line": self.line.line_no if self.line_id else "",
+            }
+        )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def can_be_rated(self) -> bool:
+        return self.status in (self.Status.RESOLVED, self.Status.CLOSED) and self.rated_at is None
+
+
+class QuestionMessage(models.Model):
+    """One message of a question's conversation. Internal notes are never shown to the customer."""
+
+    class Sender(models.TextChoices):
+        CUSTOMER = "customer", _("Customer")
+        STAFF = "staff", _("Staff")
+
+    question = models.ForeignKey(InvoiceQuestion, on_delete=models.CASCADE, related_name="messages")
+    sender = models.CharField(_("from"), max_length=10, choices=Sender.choices)
+    # Staff messages: the writer. Customer messages: the staff member who took them down (phone,
+    # e-mail), or nobody when the customer wrote on the invoice page.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    body = models.TextField(_("message"))
+    internal = models.BooleanField(_("internal note"), default=False)
+    created_at = models.DateTimeField(_("written"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("question message")
+        verbose_name_plural = _("question messages")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(internal=False) | Q(sender="staff"), name="billing_questionmessage_internal_staff"
+            ),
+        ]
+        indexes = [models.Index(fields=["question", "created_at"], name="billing_qmessage_question_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_sender_display()}: {self.body[:50]}"
