@@ -457,3 +457,14 @@ def test_invoices_appear_in_the_navigation_once_their_page_exists():
     except NoReverseMatch:
         exists = False
     assert any(item.key == "invoices" for item in registry.nav) is exists
+
+
+@pytest.mark.parametrize(
+    "model", ["vatcode", "product", "productgroup", "billingprofile", "billingsettings", "invoice"]
+)
+def test_admin_shows_billing_rows_read_only(catalogue, client, model):
+    from frontoffice.org.models import User
+
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
+    assert client.get(f"/django-admin/billing/{model}/").status_code == 200
+    assert client.get(f"/django-admin/billing/{model}/add/").status_code == 403

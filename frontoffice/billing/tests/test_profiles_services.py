@@ -311,3 +311,49 @@ def test_initial_values_of_a_person(org, billing):
 
 def test_a_customer_without_an_e_mail_address_is_billed_by_letter(org, unassigned):
     assert billing_profile_initial(user=org.user("clerk"), party=unassigned)["delivery"] == "letter"
+
+
+# ------------------------------------------------------------------------------ personal data
+
+
+def test_personal_data_export_includes_the_billing_profile(org, north):
+    from frontoffice.parties.services import party_export_personal_data
+
+    make_profile(org.user("rep_north"), north, buyer_reference="Anna Berg")
+    data = party_export_personal_data(actor=org.user("admin"), party=north)
+    assert data["billing_profiles"] == [
+        {
+            "legal_entity": "Tandhälsan Norden AB",
+            "legal_name": "Norrsken Bygg AB",
+            "organisation_number": "556036-0793",
+            "vat_number": "",
+            "street": "Storgatan 1",
+            "postal_code": "903 26",
+            "city": "Umeå",
+            "country": "SE",
+            "billing_email": "faktura@norrsken.example",
+            "payment_terms_days": 30,
+            "credit_limit_amount": None,
+            "delivery": "email",
+            "peppol_id": "",
+            "buyer_reference": "Anna Berg",
+            "language": "sv",
+            "currency": "SEK",
+            "active": True,
+        }
+    ]
+
+
+def test_erasing_the_customer_anonymises_and_deactivates_the_profile(org, north):
+    from frontoffice.parties.services import party_erase
+
+    profile = make_profile(org.user("rep_north"), north)
+    party_erase(actor=org.user("admin"), party=north)
+    profile.refresh_from_db()
+    assert (profile.legal_name, profile.organisation_number, profile.street, profile.billing_email) == (
+        "—",
+        "",
+        "",
+        "",
+    )
+    assert profile.active is False
