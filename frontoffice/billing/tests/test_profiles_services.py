@@ -316,12 +316,12 @@ def test_a_customer_without_an_e_mail_address_is_billed_by_letter(org, unassigne
 # ------------------------------------------------------------------------------ personal data
 
 
-def test_personal_data_export_includes_the_billing_profile(org, north):
-    from frontoffice.parties.services import party_export_personal_data
+def test_personal_data_export_lists_the_billing_profile(org, north):
+    from frontoffice.billing.personal_data import BILLING_PROFILES_HANDLER
 
     make_profile(org.user("rep_north"), north, buyer_reference="Anna Berg")
-    data = party_export_personal_data(actor=org.user("admin"), party=north)
-    assert data["billing_profiles"] == [
+    assert BILLING_PROFILES_HANDLER.count(north) == 1
+    assert BILLING_PROFILES_HANDLER.export(north) == [
         {
             "legal_entity": "Tandhälsan Norden AB",
             "legal_name": "Norrsken Bygg AB",
@@ -344,11 +344,11 @@ def test_personal_data_export_includes_the_billing_profile(org, north):
     ]
 
 
-def test_erasing_the_customer_anonymises_and_deactivates_the_profile(org, north):
-    from frontoffice.parties.services import party_erase
+def test_erasure_anonymises_and_deactivates_the_profile(org, north):
+    from frontoffice.billing.personal_data import BILLING_PROFILES_HANDLER
 
     profile = make_profile(org.user("rep_north"), north)
-    party_erase(actor=org.user("admin"), party=north)
+    assert BILLING_PROFILES_HANDLER.erase(north, org.user("admin")) == 1
     profile.refresh_from_db()
     assert (profile.legal_name, profile.organisation_number, profile.street, profile.billing_email) == (
         "—",
