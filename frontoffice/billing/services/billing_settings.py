@@ -278,7 +278,7 @@ def billing_settings_update(*, actor: Any, legal_entity: Any, **fields: Any) -> 
     if unknown:
         raise TypeError(f"Unknown billing settings fields: {', '.join(sorted(unknown))}")
     settings = (
-        BillingSettings.objects.select_for_update()
+        BillingSettings.objects.select_for_update(of=("self",))
         .select_related("legal_entity", "receivables_account", "rounding_account")
         .filter(legal_entity_id=le_id)
         .first()
