@@ -377,6 +377,7 @@ def test_role_form_groups_framework_free_permissions_by_app(org, client_for):
         "Organisation",
         "Customers",
         "Pricing",
+        "Receivables",
     ]
     body = response.content.decode()
     assert "parties.view_party" in body
@@ -412,7 +413,16 @@ def test_creating_a_role_through_the_form(org, client_for):
 
 def test_settings_navigation_follows_permissions(org, client_for):
     admin_nav = [i["key"] for i in client_for("admin").get(reverse("core:home")).context["nav_settings"]]
-    assert admin_nav == ["org-tree", "staff", "roles", "invitations", "ledger-settings", "api-tokens"]
+    assert admin_nav == [
+        "org-tree",
+        "staff",
+        "roles",
+        "invitations",
+        "ledger-settings",
+        "billing-settings",
+        "discount-authority",
+        "api-tokens",
+    ]
     receptionist_nav = [
         i["key"] for i in client_for("receptionist").get(reverse("core:home")).context["nav_settings"]
     ]
