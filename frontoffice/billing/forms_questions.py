@@ -74,10 +74,11 @@ class QuestionFilterForm(forms.Form):
         if not self.is_bound:
             return {"status": "active"}
         data = {name: self.data.get(name, "") for name in self.fields}
+        # Any user id is a valid assignee (the oversight page links to reps' questions too).
         valid = {
             name: value
             for name, value in data.items()
-            if value in dict(self.fields[name].choices) or (name == "status" and value == "")
+            if value in dict(self.fields[name].choices) or (name == "assignee" and value.isdigit())
         }
         valid["status"] = valid.get("status") or "active"
         return valid

@@ -27,6 +27,11 @@ register_nav(
         section="settings",
     )
 )
+register_nav(
+    NavItem(
+        "invoice-questions", _("Invoice questions"), "billing:question-list", "billing.view_invoice", order=36
+    )
+)
 # Billing profiles hold personal data: ``billing.personal_data.BILLING_PROFILES_HANDLER`` goes
 # into ``register_personal_data`` once parties' test of the erase page accepts other apps'
 # handlers (it compares the plan with exactly the parties' own two).
