@@ -25,7 +25,7 @@ import hashlib
 import json
 import operator
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
@@ -896,6 +896,135 @@ class _EntryLayout:
 _ENTRY = _EntryLayout()
 
 
+class _Chain:
+    """Each (series, fiscal year) counter's running state while vouchers are numbered and
+    hashed in posting order: the next number, and the hash the next voucher chains to."""
+
+    def __init__(self, counters: dict[tuple[int, int], _Counter]):
+        self.counters = counters
+        self.next_number = {key: c.next_number for key, c in counters.items()}
+        self.last_hash = {key: c.last_hash for key, c in counters.items()}
+
+    def updates(self) -> list[tuple[int, int, str, int, str]]:
+        """Per counter row: its id, the next number and last hash it must still have, and the
+        new ones (``_write_sql`` sets them only if the row is still as expected)."""
+        return [
+            (c.id, c.next_number + c.taken, c.last_hash, self.next_number[key], self.last_hash[key])
+            for key, c in self.counters.items()
+        ]
+
+
+@dataclass
+class _Built:
+    """Vouchers numbered and hashed (model instances without an id yet) and their lines."""
+
+    entries: list[JournalEntry]
+    lines: list[list[_LineRow]]
+    period_ids: list[int]
+
+    def balance_lines(self) -> Iterable[tuple[int, int, str, Decimal]]:
+        for lines, period_id in zip(self.lines, self.period_ids, strict=True):
+            for line in lines:
+                yield line.account_id, period_id, line.side, line.amount
+
+
+def _build(
+    ctx: LedgerContext,
+    checked_list: Sequence[_Checked],
+    chain: _Chain,
+    *,
+    now: datetime.datetime,
+    reverses: dict[int, JournalEntry] | None = None,
+) -> _Built:
+    """Number and hash checked vouchers in order, each chained to its predecessor in its
+    (series, fiscal year), advancing ``chain``."""
+    reverses = reverses or {}
+    actor = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
+    built = _Built([], [], [])
+    account_numbers: dict[int, str] = {}
+    dim_codes: dict[int, str] = {}
+    content_types: dict[type, ContentType] = {}
+    actor_id = getattr(actor, "pk", None)
+    values = dict.fromkeys(_ENTRY.attnames)  # one voucher's fields, in place for the next
+    values |= {"legal_entity_id": ctx.legal_entity_id, "status": JournalEntry.Status.POSTED}
+    values |= {"created_at": now, "created_by_id": actor_id, "posted_at": now, "posted_by_id": actor_id}
+    values["rejection_count"] = 0
+    for idx, checked in enumerate(checked_list):
+        entry_in = checked.entry
+        key = (checked.series.pk, checked.period.fiscal_year_id)
+        source_type, source_id = None, ""
+        if entry_in.source is not None:
+            model = type(entry_in.source)
+            if model not in content_types:
+                content_types[model] = ContentType.objects.get_for_model(entry_in.source)
+            source_type = content_types[model]
+            source_id = str(entry_in.source.pk)
+        reversed_entry = reverses.get(idx)
+        values["series_id"] = checked.series.pk
+        values["fiscal_year_id"] = checked.period.fiscal_year_id
+        values["period_id"] = checked.period.pk
+        values["number"] = chain.next_number[key]
+        values["date"] = entry_in.date
+        values["text"] = clean_text(entry_in.text)
+        values["total_amount"] = checked.total
+        values["source_type_id"] = source_type.pk if source_type else None
+        values["source_id"] = source_id
+        values["idempotency_key"] = entry_in.idempotency_key or None
+        values["reverses_id"] = reversed_entry.pk if reversed_entry else None
+        values["previous_hash"], values["hash"] = chain.last_hash[key], ""
+        # Positional: the ORM's fast path (keyword arguments with related objects cost more
+        # than the rest of building a voucher); the related objects go in its cache.
+        entry = JournalEntry(*_ENTRY.values(values))
+        _ENTRY.series.set_cached_value(entry, checked.series)
+        _ENTRY.period.set_cached_value(entry, checked.period)
+        for cache, obj in ((_ENTRY.source_type, source_type), (_ENTRY.reverses, reversed_entry)):
+            if obj is not None:
+                cache.set_cached_value(entry, obj)
+        if actor is not None:
+            _ENTRY.created_by.set_cached_value(entry, actor)
+            _ENTRY.posted_by.set_cached_value(entry, actor)
+        lines = []
+        for line in checked.lines:
+            account_numbers[line.account.pk] = line.account.number
+            for obj in line.dims.values():
+                if obj is not None:
+                    dim_codes[obj.pk] = f"{obj.kind}:{obj.code}"
+            cost_centre, project, region = (line.dims.get(k) for k in ("cost_centre", "project", "region"))
+            lines.append(
+                _LineRow(
+                    line.line_no,
+                    line.account.pk,
+                    line.side,
+                    line.amount,
+                    line.text,
+                    cost_centre.pk if cost_centre else None,
+                    project.pk if project else None,
+                    region.pk if region else None,
+                )
+            )
+        entry.hash = entry_hash(
+            previous_hash=entry.previous_hash,
+            entry=entry,
+            lines=lines,
+            series_code=checked.series.code,
+            account_numbers=account_numbers,
+            dim_codes=dim_codes,
+        )
+        chain.next_number[key] += 1
+        chain.last_hash[key] = entry.hash
+        built.entries.append(entry)
+        built.lines.append(lines)
+        built.period_ids.append(checked.period.pk)
+    return built
+
+
+def _saved(entries: list[JournalEntry]) -> list[JournalEntry]:
+    for entry in entries:
+        entry._state.adding = False
+        entry._state.db = connection.alias
+    return entries
+
+
 def _write(
     ctx: LedgerContext,
     checked_list: Sequence[_Checked],
@@ -918,115 +1047,17 @@ def _write(
     if not checked_list:
         return []
     stored = stored or {}
-    reverses = reverses or {}
-    now = timezone.now()
-    actor = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
-    le_id = ctx.legal_entity_id
-    by_counter: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for idx, checked in enumerate(checked_list):
-        by_counter[(checked.series.pk, checked.period.fiscal_year_id)].append(idx)
+    counts: dict[tuple[int, int], int] = defaultdict(int)
+    for checked in checked_list:
+        counts[(checked.series.pk, checked.period.fiscal_year_id)] += 1
     if unlocked is not None:
-        assert len(by_counter) == 1 and not stored, "an unlocked counter numbers one new series only"
-        counters = dict.fromkeys(by_counter, unlocked)
+        assert len(counts) == 1 and not stored, "an unlocked counter numbers one new series only"
+        chain = _Chain(dict.fromkeys(counts, unlocked))
     else:
-        counters = _take_numbers({key: len(indexes) for key, indexes in by_counter.items()})
-    numbered: dict[int, int] = {}
-    for key, indexes in by_counter.items():
-        for offset, idx in enumerate(indexes):
-            numbered[idx] = counters[key].next_number + offset
-    entries: list[JournalEntry] = []
-    all_lines: list[list[_LineRow]] = []
-    account_numbers: dict[int, str] = {}
-    dim_codes: dict[int, str] = {}
-    content_types: dict[type, ContentType] = {}
-    actor_id = getattr(actor, "pk", None)
-    values = dict.fromkeys(_ENTRY.attnames)  # one voucher's fields, in place for the next
-    values |= {"legal_entity_id": le_id, "status": JournalEntry.Status.POSTED, "rejection_count": 0}
-    values |= {"created_at": now, "created_by_id": actor_id, "posted_at": now, "posted_by_id": actor_id}
-    values |= {"previous_hash": "", "hash": ""}
-    for idx, checked in enumerate(checked_list):
-        entry_in = checked.entry
-        source_type, source_id = None, ""
-        if entry_in.source is not None:
-            model = type(entry_in.source)
-            if model not in content_types:
-                content_types[model] = ContentType.objects.get_for_model(entry_in.source)
-            source_type = content_types[model]
-            source_id = str(entry_in.source.pk)
-        reversed_entry = reverses.get(idx)
-        values["series_id"] = checked.series.pk
-        values["fiscal_year_id"] = checked.period.fiscal_year_id
-        values["period_id"] = checked.period.pk
-        values["number"] = numbered[idx]
-        values["date"] = entry_in.date
-        values["text"] = clean_text(entry_in.text)
-        values["total_amount"] = checked.total
-        values["source_type_id"] = source_type.pk if source_type else None
-        values["source_id"] = source_id
-        values["idempotency_key"] = entry_in.idempotency_key or None
-        values["reverses_id"] = reversed_entry.pk if reversed_entry else None
-        # Positional: the ORM's fast path (keyword arguments with related objects cost more
-        # than the rest of building a voucher); the related objects go in its cache.
-        entry = JournalEntry(*_ENTRY.values(values))
-        _ENTRY.series.set_cached_value(entry, checked.series)
-        _ENTRY.period.set_cached_value(entry, checked.period)
-        for cache, obj in ((_ENTRY.source_type, source_type), (_ENTRY.reverses, reversed_entry)):
-            if obj is not None:
-                cache.set_cached_value(entry, obj)
-        if actor is not None:
-            _ENTRY.created_by.set_cached_value(entry, actor)
-            _ENTRY.posted_by.set_cached_value(entry, actor)
-        entries.append(entry)
-        lines = []
-        for line in checked.lines:
-            account_numbers[line.account.pk] = line.account.number
-            dims = line.dims
-            if dims:
-                for obj in dims.values():
-                    if obj is not None:
-                        dim_codes[obj.pk] = f"{obj.kind}:{obj.code}"
-                cost_centre, project, region = (
-                    dims.get("cost_centre"),
-                    dims.get("project"),
-                    dims.get("region"),
-                )
-            else:
-                cost_centre = project = region = None
-            lines.append(
-                _LineRow(
-                    line.line_no,
-                    line.account.pk,
-                    line.side,
-                    line.amount,
-                    line.text,
-                    cost_centre.pk if cost_centre else None,
-                    project.pk if project else None,
-                    region.pk if region else None,
-                )
-            )
-        all_lines.append(lines)
-    # Hash in number order per counter so each voucher chains to its predecessor. Each
-    # counter row is then set (id, next number and last hash it must still have, new ones).
-    updates: list[tuple[int, int, str, int, str]] = []
-    for key, indexes in by_counter.items():
-        counter = counters[key]
-        previous = counter.last_hash
-        for idx in indexes:
-            entry = entries[idx]
-            entry.previous_hash = previous
-            entry.hash = entry_hash(
-                previous_hash=previous,
-                entry=entry,
-                lines=all_lines[idx],
-                series_code=checked_list[idx].series.code,
-                account_numbers=account_numbers,
-                dim_codes=dim_codes,
-            )
-            previous = entry.hash
-        taken = counter.next_number + counter.taken
-        updates.append((counter.id, taken, counter.last_hash, counter.next_number + len(indexes), previous))
+        chain = _Chain(_take_numbers(counts))
+    built = _build(ctx, checked_list, chain, now=timezone.now(), reverses=reverses)
     for idx, draft in stored.items():
-        entry = entries[idx]
+        entry = built.entries[idx]
         entry.pk = draft.pk
         entry.created_at = draft.created_at
         entry.created_by_id = draft.created_by_id
@@ -1036,35 +1067,105 @@ def _write(
         entry.idempotency_key = draft.idempotency_key
         JournalLine.objects.filter(entry_id=draft.pk).delete()
         entry.save(force_update=True)
-    store = _store_postgresql if connection.vendor == "postgresql" else _store_generic
-    if not store(ctx, entries, all_lines, [c.period.pk for c in checked_list], stored, updates, audit):
+    balances = _balance_sums(built.balance_lines())
+    if connection.vendor == "postgresql":
+        with _cursor() as cursor:
+            cursor.execute(_write_sql(), _write_params(ctx, built, stored, chain.updates(), balances, audit))
+            written = _take_ids(cursor, built, stored)
+    else:
+        written = _store_generic(ctx, built, stored, chain.updates(), balances, audit)
+    if not written:
         if unlocked is not None:
             return None
         raise RuntimeError("A locked series counter changed.")  # cannot happen: rolls back
+    return _saved(built.entries)
+
+
+# Vouchers per statement when a batch is written in pipeline mode (PostgreSQL).
+PIPELINE_CHUNK = 200
+
+
+class _Rejected(Exception):
+    def __init__(self, failures: dict[int, list[Violation]]):
+        self.failures = failures
+
+
+@contextlib.contextmanager
+def _pipeline() -> Iterator[None]:
+    """psycopg's pipeline mode: each statement is sent without waiting for the previous one's
+    result, so the server writes one chunk of a batch while Python checks the next."""
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
+
+
+def _post_batch_pipelined(
+    ctx: LedgerContext, entries: Sequence[EntryInput], audit: dict[str, Any]
+) -> list[JournalEntry]:
+    """Check, number and write a batch chunk by chunk in one transaction (PostgreSQL): the
+    counters are locked first for as many numbers as the batch's vouchers need, then each
+    chunk is checked, hashed and sent while the server writes the previous one. The counters
+    and the balance sums go with the last chunk. If any voucher breaks a standard the rest are
+    still checked, nothing is sent any more and the transaction rolls back (numbers and all):
+    ``_Rejected`` carries every failure."""
+    counts: dict[tuple[int, int], int] = defaultdict(int)
     for entry in entries:
-        entry._state.adding = False
-        entry._state.db = connection.alias
-    return entries
+        series = ctx.series(entry.series)
+        period = ctx.period_for(entry.date) if isinstance(entry.date, datetime.date) else None
+        if series is not None and period is not None:
+            counts[(series.pk, period.fiscal_year_id)] += 1
+    failures: dict[int, list[Violation]] = {}
+    posted: list[JournalEntry] = []
+    with transaction.atomic(), contextlib.ExitStack() as cursors:
+        chain = _Chain(_take_numbers(counts))
+        now = timezone.now()
+        starts = range(0, len(entries), PIPELINE_CHUNK)
+        sent: list[tuple[Any, _Built]] = []
+        balance_lines: list[tuple[int, int, str, Decimal]] = []
+        chunk_cursors = [cursors.enter_context(_cursor()) for _start in starts]
+        with _pipeline():
+            for cursor, start in zip(chunk_cursors, starts, strict=True):
+                checked_list = []
+                for idx in range(start, min(start + PIPELINE_CHUNK, len(entries))):
+                    checked, violations = _check(ctx, entries[idx])
+                    if violations:
+                        failures[idx] = violations
+                    else:
+                        checked_list.append(checked)
+                if failures:
+                    continue  # check the rest, write nothing more
+                built = _build(ctx, checked_list, chain, now=now)
+                balance_lines.extend(built.balance_lines())
+                last = start + PIPELINE_CHUNK >= len(entries)
+                updates = chain.updates() if last else []
+                balances = _balance_sums(balance_lines) if last else []
+                cursor.execute(_write_sql(), _write_params(ctx, built, {}, updates, balances, audit))
+                sent.append((cursor, built))
+        if failures:
+            raise _Rejected(failures)
+        for cursor, built in sent:
+            if not _take_ids(cursor, built, {}):
+                raise RuntimeError("A locked series counter changed.")  # cannot happen: rolls back
+            posted.extend(built.entries)
+    return _saved(posted)
 
 
 def _audit_changes(entry: JournalEntry, extra: dict[str, Any]) -> dict[str, Any]:
     return {"number": [None, entry.reference], **extra}
 
 
-def _store_postgresql(
+def _write_params(
     ctx: LedgerContext,
-    entries: list[JournalEntry],
-    all_lines: list[list[_LineRow]],
-    period_ids: list[int],
+    built: _Built,
     stored: dict[int, JournalEntry],
     updates: list[tuple[int, int, str, int, str]],
+    balances: list[tuple[int, int, Decimal, Decimal]],
     audit: dict[str, Any] | None,
-) -> bool:
-    """New vouchers, every line, their audit entries, the balance sums and the counters in one
-    statement (``_write_sql``); each table's rows travel as one JSON array. False (and nothing
-    written) when a counter row was no longer as expected."""
-    entry_rows, line_rows, balance_lines = [], [], []
-    for idx, (entry, lines, period_id) in enumerate(zip(entries, all_lines, period_ids, strict=True)):
+) -> dict[str, Any]:
+    """The parameters of ``_write_sql``: each table's rows as one JSON array."""
+    entry_rows, line_rows = [], []
+    for idx, (entry, lines, period_id) in enumerate(
+        zip(built.entries, built.lines, built.period_ids, strict=True)
+    ):
         day = entry.date.isoformat()
         if idx not in stored:
             entry_rows.append(
@@ -1105,32 +1206,31 @@ def _store_postgresql(
                     period_id,
                 )
             )
-            balance_lines.append((line.account_id, period_id, line.side, line.amount))
-    balances = [(a, p, str(d), str(c)) for a, p, d, c in _balance_sums(balance_lines)]
     actor = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
     dump = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
-    with _cursor() as cursor:
-        cursor.execute(
-            _write_sql(),
-            {
-                "le": ctx.legal_entity_id,
-                "now": entries[0].posted_at,
-                "actor": getattr(actor, "pk", None),
-                "posted": JournalEntry.Status.POSTED.value,
-                "action": POSTED_ACTION,
-                "content_type": ContentType.objects.get_for_model(JournalEntry, for_concrete_model=False).pk,
-                "entries": dump(entry_rows),
-                "lines": dump(line_rows),
-                "balances": dump(balances),
-                "counters": dump(updates),
-                "counter_count": len(updates),
-            },
-        )
-        rows = cursor.fetchall()
+    return {
+        "le": ctx.legal_entity_id,
+        "now": built.entries[0].posted_at if built.entries else timezone.now(),
+        "actor": getattr(actor, "pk", None),
+        "posted": JournalEntry.Status.POSTED.value,
+        "action": POSTED_ACTION,
+        "content_type": ContentType.objects.get_for_model(JournalEntry, for_concrete_model=False).pk,
+        "entries": dump(entry_rows),
+        "lines": dump(line_rows),
+        "balances": dump([(a, p, str(d), str(c)) for a, p, d, c in balances]),
+        "counters": dump(updates),
+        "counter_count": len(updates),
+    }
+
+
+def _take_ids(cursor: Any, built: _Built, stored: dict[int, JournalEntry]) -> bool:
+    """Give the new vouchers the ids ``_write_sql`` returned; False (nothing was written) when
+    a counter row was no longer as expected."""
+    rows = cursor.fetchall()
     if not rows[0][0]:
         return False
     ids = {idx: pk for _ok, idx, pk in rows if idx is not None}
-    for idx, entry in enumerate(entries):
+    for idx, entry in enumerate(built.entries):
         if idx not in stored:
             entry.pk = ids[idx]
     return True
@@ -1197,14 +1297,13 @@ def _write_sql() -> str:
 
 def _store_generic(
     ctx: LedgerContext,
-    entries: list[JournalEntry],
-    all_lines: list[list[_LineRow]],
-    period_ids: list[int],
+    built: _Built,
     stored: dict[int, JournalEntry],
     updates: list[tuple[int, int, str, int, str]],
+    balances: list[tuple[int, int, Decimal, Decimal]],
     audit: dict[str, Any] | None,
 ) -> bool:
-    """The same writes as ``_store_postgresql``, a statement per table (SQLite)."""
+    """The writes of ``_write_sql``, a statement per table (SQLite)."""
     le_id = ctx.legal_entity_id
     with connection.cursor() as cursor:
         for pk, taken, last_hash, next_number, new_hash in updates:
@@ -1215,11 +1314,10 @@ def _store_generic(
             )
             if cursor.rowcount != 1:
                 return False
-    JournalEntry.objects.bulk_create([e for i, e in enumerate(entries) if i not in stored])
+    JournalEntry.objects.bulk_create([e for i, e in enumerate(built.entries) if i not in stored])
     sqlite = connection.vendor == "sqlite"
     line_rows: list[tuple[Any, ...]] = []
-    balance_lines: list[tuple[int, int, str, Decimal]] = []
-    for entry, lines, period_id in zip(entries, all_lines, period_ids, strict=True):
+    for entry, lines, period_id in zip(built.entries, built.lines, built.period_ids, strict=True):
         day = entry.date.isoformat() if sqlite else entry.date
         for line in lines:
             line_rows.append(
@@ -1238,15 +1336,13 @@ def _store_generic(
                     period_id,
                 )
             )
-            balance_lines.append((line.account_id, period_id, line.side, line.amount))
     with connection.cursor() as cursor:
         if line_rows:
             columns = ", ".join(_LINE_COLUMNS)
             placeholders = ", ".join(["%s"] * len(_LINE_COLUMNS))
             cursor.executemany(f"INSERT INTO {_LINE} ({columns}) VALUES ({placeholders})", line_rows)  # noqa: S608 - names from model meta, values as parameters
-        sums = _balance_sums(balance_lines)
-        for start in range(0, len(sums), 1000):
-            chunk = sums[start : start + 1000]
+        for start in range(0, len(balances), 1000):
+            chunk = balances[start : start + 1000]
             values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
             params: list[Any] = []
             for account_id, period_id, debit, credit in chunk:
@@ -1265,7 +1361,7 @@ def _store_generic(
                     object_repr=str(entry)[:255],
                     changes=_audit_changes(entry, audit),
                 )
-                for idx, entry in enumerate(entries)
+                for idx, entry in enumerate(built.entries)
                 if idx not in stored
             ]
         )
@@ -1346,35 +1442,44 @@ def journal_entries_post_batch(
 ) -> list[JournalEntry]:
     """Post many vouchers in one transaction, all or nothing.
 
-    Every voucher is checked first; if any breaks a standard, nothing is posted and
-    ``ValidationError`` maps each failing voucher's index to its violations. Batches are for
+    Every voucher is checked; if any breaks a standard, nothing is posted and
+    ``ValidationError`` maps each failing voucher's index to its violations (on PostgreSQL
+    checking and writing overlap, ``_post_batch_pipelined``, and a failure rolls back). Batches are for
     system postings (imports, invoices): the four-eyes rule does not route them to approval.
     """
     require_perm(actor, "finance.post_journalentry")
     ctx = LedgerContext(legal_entity=legal_entity, actor=actor)
     require_legal_entity(actor, ctx.legal_entity_id)
+    entries = list(entries)
     ctx.prefetch(entries)
-    checked_list: list[_Checked] = []
-    failures: dict[int, list[Violation]] = {}
-    for idx, entry in enumerate(entries):
-        checked, violations = _check(ctx, entry)
-        if violations:
-            failures[idx] = violations
-        else:
-            checked_list.append(checked)  # type: ignore[arg-type]
-    if failures:
-        with transaction.atomic():
-            for violations in failures.values():
-                _reject(ctx, violations)
-        raise ValidationError(
-            {
-                f"entries.{idx}": [ValidationError(v.message, code=v.code) for v in violations]
-                for idx, violations in failures.items()
-            },
-            code="posting_rejected",
-        )
+    audit = {"batch": [None, True]}
+    if connection.vendor == "postgresql" and entries:
+        try:
+            return _post_batch_pipelined(ctx, entries, audit)
+        except _Rejected as rejected:
+            failures = rejected.failures
+    else:
+        checked_list: list[_Checked] = []
+        failures = {}
+        for idx, entry in enumerate(entries):
+            checked, violations = _check(ctx, entry)
+            if violations:
+                failures[idx] = violations
+            else:
+                checked_list.append(checked)  # type: ignore[arg-type]
+        if not failures:
+            with transaction.atomic():
+                return _write(ctx, checked_list, audit=audit)  # type: ignore[return-value]
     with transaction.atomic():
-        return _write(ctx, checked_list, audit={"batch": [None, True]})
+        for violations in failures.values():
+            _reject(ctx, violations)
+    raise ValidationError(
+        {
+            f"entries.{idx}": [ValidationError(v.message, code=v.code) for v in violations]
+            for idx, violations in failures.items()
+        },
+        code="posting_rejected",
+    )
 
 
 def _store_for_approval(ctx: LedgerContext, checked: _Checked) -> JournalEntry:

@@ -15,11 +15,18 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from frontoffice.core.models import AuditEntry
-from frontoffice.finance.models import AccountBalance, JournalEntry, SeriesCounter, VoucherSeries
+from frontoffice.finance.models import (
+    AccountBalance,
+    JournalEntry,
+    PostingRejection,
+    SeriesCounter,
+    VoucherSeries,
+)
 from frontoffice.finance.services import posting
 from frontoffice.finance.services.periods import lock_date_set, posting_standards_set
 from frontoffice.finance.services.posting import journal_entries_post_batch, journal_entry_post
@@ -174,3 +181,47 @@ def test_a_single_posting_is_two_statements_on_postgresql(org, ledger):
     assert posted.reference == "A1"
     assert len(captured.captured_queries) == 2, [q["sql"][:60] for q in captured.captured_queries]
     assert balances_match_lines(ledger)
+
+
+def test_a_batch_written_in_several_statements_numbers_hashes_and_balances_as_one(org, ledger, monkeypatch):
+    monkeypatch.setattr(posting, "PIPELINE_CHUNK", 2)
+    clerk = org.user("clerk")
+    amounts = ["125.00", "250.00", "375.00", "500.00", "625.00"]
+    posted = journal_entries_post_batch(actor=clerk, legal_entity=ledger, entries=[sale(a) for a in amounts])
+    assert [p.reference for p in posted] == ["F1", "F2", "F3", "F4", "F5"]
+    assert [p.previous_hash for p in posted[1:]] == [p.hash for p in posted[:-1]]
+    assert [p.pk for p in posted] == list(
+        JournalEntry.objects.filter(series__code="F").order_by("number").values_list("pk", flat=True)
+    )
+    bank = AccountBalance.objects.get(account__number="1930", period=posted[0].period)
+    assert bank.debit_amount == Decimal("1875.00")
+    counter = SeriesCounter.objects.get(series__code="F", series__legal_entity=ledger)
+    assert (counter.next_number, counter.last_hash) == (6, posted[-1].hash)
+    assert balances_match_lines(ledger)
+
+
+def test_a_batch_failing_after_some_statements_were_sent_writes_nothing(org, ledger, monkeypatch):
+    """The fourth and fifth vouchers break standards after the first chunks were written:
+    both failures are reported, nothing stays written and no number is consumed."""
+    monkeypatch.setattr(posting, "PIPELINE_CHUNK", 2)
+    clerk = org.user("clerk")
+    unbalanced = voucher(("1930", "10.00", None), ("3001", None, "11.00"), series="F")
+    entries = [sale("125.00"), sale("250.00"), sale("375.00"), unbalanced, unbalanced]
+    with pytest.raises(ValidationError) as excinfo:
+        journal_entries_post_batch(actor=clerk, legal_entity=ledger, entries=entries)
+    assert sorted(excinfo.value.error_dict) == ["entries.3", "entries.4"]
+    assert JournalEntry.objects.count() == 0
+    assert AccountBalance.objects.count() == 0
+    assert PostingRejection.objects.count() == 2
+    assert journal_entry_post(actor=clerk, legal_entity=ledger, entry=sale("125.00")).reference == "F1"
+    assert balances_match_lines(ledger)
+
+
+def test_a_duplicate_idempotency_key_in_a_later_statement_rolls_the_batch_back(org, ledger, monkeypatch):
+    monkeypatch.setattr(posting, "PIPELINE_CHUNK", 2)
+    clerk = org.user("clerk")
+    entries = [sale("125.00", idempotency_key="a"), sale("250.00"), sale("375.00", idempotency_key="a")]
+    with pytest.raises(IntegrityError, match="idempotency"), transaction.atomic():
+        journal_entries_post_batch(actor=clerk, legal_entity=ledger, entries=entries)
+    assert JournalEntry.objects.count() == 0
+    assert journal_entry_post(actor=clerk, legal_entity=ledger, entry=sale("125.00")).reference == "F1"
