@@ -7,6 +7,7 @@ from frontoffice.api.errors import api_not_found
 from frontoffice.api.views import RedocView, SchemaApi, SwaggerDocsView
 from frontoffice.billing.api import catalogue as billing_catalogue_api
 from frontoffice.billing.api import invoices as billing_invoices_api
+from frontoffice.billing.api import questions as billing_questions_api
 from frontoffice.finance.api import accounts as finance_accounts_api
 from frontoffice.finance.api import reports as finance_reports_api
 from frontoffice.finance.api import vouchers as finance_vouchers_api
@@ -42,7 +43,16 @@ urlpatterns = [
     path("interactions/<int:id>/", parties_api.InteractionDetailApi.as_view(), name="interaction-detail"),
     path("finance/reports/", include(finance_reports_api.urlpatterns)),
     path("finance/", include([*finance_accounts_api.urlpatterns, *finance_vouchers_api.urlpatterns])),
-    path("billing/", include([*billing_catalogue_api.urlpatterns, *billing_invoices_api.urlpatterns])),
+    path(
+        "billing/",
+        include(
+            [
+                *billing_catalogue_api.urlpatterns,
+                *billing_invoices_api.urlpatterns,
+                *billing_questions_api.urlpatterns,
+            ]
+        ),
+    ),
     path("pricing/", include(pricing_api.urlpatterns)),
     path("receivables/", include(receivables_payments_api.urlpatterns)),
     # Last: any other path under /api/v1/, any method, gets the JSON 404 (also in DEBUG).
