@@ -248,6 +248,8 @@ SPECTACULAR_SETTINGS = {
         "PartyKindEnum": "frontoffice.parties.models.Party.Kind",
         "InteractionKindEnum": "frontoffice.parties.models.Interaction.Kind",
         "LanguageEnum": "frontoffice.api.schema.language_choices",
+        "PaymentSourceEnum": "frontoffice.receivables.models.Payment.Source",
+        "PartySourceEnum": "frontoffice.parties.models.Party.Source",
     },
 }
 
