@@ -113,7 +113,7 @@ def test_logging_refuses_other_invoices_lines_and_people_without_change_invoice(
     body = _error(
         api_as("clerk").post(QUESTIONS, {**payload, "channel": "customer_page"}, format="json"),
         400,
-        "invalid",
+        "invalid_choice",
     )
     assert "channel" in body["errors"]
     assert not InvoiceQuestion.objects.exists()
