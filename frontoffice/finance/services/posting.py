@@ -1,19 +1,26 @@
 """Posting vouchers: the one write path into the ledger.
 
 Invariants protected here:
-- a voucher is checked against every posting standard before anything is written, and all
-  violations are reported at once (``PostingRejected``); the rejection itself is recorded
-  for the posting-compliance measure;
-- numbers are gapless per (series, fiscal year): the series counter row is locked
-  (``SELECT ... FOR UPDATE``) and bumped inside the posting transaction, so a rolled-back
-  posting leaves no gap; on SQLite the IMMEDIATE transaction mode serialises writers;
+- a voucher is checked against every posting standard before it is written (a batch that
+  fails a check rolls back whatever it wrote), and all violations are reported at once
+  (``PostingRejected``); the rejection itself is recorded for the posting-compliance measure;
+- numbers are gapless per (series, fiscal year): the series counter row is taken with
+  ``UPDATE ... RETURNING``, which locks it until the posting transaction ends, so a
+  rolled-back posting leaves no gap; a single posting on PostgreSQL numbers from the counter
+  as read and writes in one statement that sets the counter only if it is still as read
+  (``_post_unlocked``); on SQLite the IMMEDIATE transaction mode serialises writers;
 - each posted voucher's hash covers its content and the previous voucher's hash in the
   series, so any later edit breaks the chain (``ledger_verify`` finds it);
 - ``AccountBalance`` rows get the voucher's debit and credit sums in the same transaction;
+- every posted voucher gets the audit entry ``audit_record`` would write;
 - posted vouchers never change: corrections are reversal vouchers (``journal_entry_reverse``);
 - an idempotency key makes a repeated call return the voucher posted the first time.
 
 Amounts are Decimal with at most two decimals; floats are refused.
+
+On PostgreSQL a single posting is two statements (the context as one JSON query, then one
+data-modifying statement) and a batch is written in chunks in psycopg's pipeline mode; see
+"How a posting reaches the database" in docs/finance.md.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
@@ -153,8 +161,7 @@ def _instances(
     *,
     convert: bool | None = None,
 ) -> list[Any]:
-    columns = [model._meta.get_field(name) for name in fields]
-    attnames = [column.attname for column in columns]
+    columns, attnames = _fields_of(model, tuple(fields))
     if convert is None:  # SQLite returns dates and decimals as text (and JSON always does)
         convert = connection.vendor != "postgresql"
     return [
@@ -165,6 +172,12 @@ def _instances(
         )
         for row in rows
     ]
+
+
+@functools.cache
+def _fields_of(model: type[models.Model], fields: tuple[str, ...]) -> tuple[list[Any], list[str]]:
+    columns = [model._meta.get_field(name) for name in fields]
+    return columns, [column.attname for column in columns]
 
 
 def _table(model: type[models.Model]) -> str:
@@ -209,10 +222,10 @@ def _preparing_cursor_class() -> type:
         connection poolers that lose prepared statements between transactions); these
         statements alone are prepared, for the length of each ``execute``. Behind such a
         pooler (PgBouncer before 1.21, or without ``max_prepared_statements``) set
-        ``PREPARED_STATEMENTS = False``."""
+        ``FINANCE_PREPARED_STATEMENTS = False`` in the settings."""
 
         def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-            if not PREPARED_STATEMENTS:
+            if not getattr(settings, "FINANCE_PREPARED_STATEMENTS", True):
                 return super().execute(query, params, **kwargs)
             conn = self.connection
             threshold = conn.prepare_threshold
@@ -223,10 +236,6 @@ def _preparing_cursor_class() -> type:
                 conn.prepare_threshold = threshold
 
     return _PreparingCursor
-
-
-# Prepare the posting statements on PostgreSQL (see ``_PreparingCursor``).
-PREPARED_STATEMENTS = True
 
 
 def _json_row(model: type[models.Model], fields: Sequence[str], alias: str, *extra: str) -> str:

@@ -225,3 +225,25 @@ def test_a_duplicate_idempotency_key_in_a_later_statement_rolls_the_batch_back(o
         journal_entries_post_batch(actor=clerk, legal_entity=ledger, entries=entries)
     assert JournalEntry.objects.count() == 0
     assert journal_entry_post(actor=clerk, legal_entity=ledger, entry=sale("125.00")).reference == "F1"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_posting_statements_are_prepared_unless_the_settings_say_not_to(org, ledger, settings):
+    clerk = org.user("clerk")
+
+    def prepared() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%%WITH counters AS%%'"
+            )
+            return cursor.fetchone()[0]
+
+    connection.close()  # a new connection: nothing prepared yet
+    settings.FINANCE_PREPARED_STATEMENTS = False
+    journal_entry_post(actor=clerk, legal_entity=ledger, entry=sale("100.00"))
+    assert prepared() == 0
+    settings.FINANCE_PREPARED_STATEMENTS = True
+    journal_entry_post(actor=clerk, legal_entity=ledger, entry=sale("100.00"))
+    assert prepared() == 1
+    assert balances_match_lines(ledger)
