@@ -229,3 +229,28 @@ class ReminderSendForm(forms.Form):
 
 class DisputeForm(forms.Form):
     reason = forms.CharField(label=_("What the customer disputes"), max_length=500)
+
+
+class SettingsForm(forms.Form):
+    bank_account = forms.ChoiceField(
+        label=_("Bank account"), help_text=_("Incoming payments are debited to this account.")
+    )
+    prepayment_account = forms.ChoiceField(
+        label=_("Customer prepayment account"),
+        required=False,
+        help_text=_(
+            "Unallocated payments and overpayments are credited here (BAS 2420). Empty: they stay "
+            "on the receivables account."
+        ),
+    )
+    reminder_interval_days = forms.IntegerField(label=_("Days between reminders"), min_value=1, max_value=90)
+
+    def __init__(self, *args: Any, accounts: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        usable = [(a.number, f"{a.number} {a.name}") for a in accounts if not a.control]
+        self.fields["bank_account"].choices = [
+            (n, label) for n, label in usable if n.startswith("19")
+        ] or usable
+        self.fields["prepayment_account"].choices = _blank(
+            [(n, label) for n, label in usable if n.startswith("2")]
+        )

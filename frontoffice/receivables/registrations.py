@@ -21,3 +21,13 @@ register_nav(
 register_nav(
     NavItem("reminders", _("Reminders"), "receivables:reminder-list", "receivables.add_reminder", order=38)
 )
+register_nav(
+    NavItem(
+        "receivables-settings",
+        _("Receivables settings"),
+        "receivables:settings",
+        "receivables.manage_receivables",
+        order=55,
+        section="settings",
+    )
+)

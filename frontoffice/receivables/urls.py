@@ -1,4 +1,10 @@
-from frontoffice.receivables.views import bank_import, payments, reminders, reports
+from frontoffice.receivables.views import bank_import, payments, reminders, reports, settings
 
 app_name = "receivables"
-urlpatterns = [*payments.urlpatterns, *bank_import.urlpatterns, *reports.urlpatterns, *reminders.urlpatterns]
+urlpatterns = [
+    *payments.urlpatterns,
+    *bank_import.urlpatterns,
+    *reports.urlpatterns,
+    *reminders.urlpatterns,
+    *settings.urlpatterns,
+]

@@ -8,10 +8,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from frontoffice.billing.models import BillingSettings, Invoice
 from frontoffice.billing.services.ocr import ocr_is_valid
+from frontoffice.core.audit import audit_record, diff, snapshot
+from frontoffice.core.permissions import require_legal_entity, require_perm
 from frontoffice.core.scoping import visible_to
 from frontoffice.finance.models import LedgerAccount
 from frontoffice.receivables.models import ReceivablesSettings
@@ -146,3 +149,62 @@ def invoice_by_ocr(*, actor: Any, legal_entity: Any, reference: str) -> Invoice 
     if actor is not None:
         qs = visible_to(qs, actor)
     return qs.order_by("-issue_on", "-pk").first()
+
+
+@transaction.atomic
+def receivables_settings_update(
+    *,
+    actor: Any,
+    legal_entity: Any,
+    bank_account: str,
+    prepayment_account: str | None,
+    reminder_interval_days: int,
+) -> ReceivablesSettings:
+    """Change the accounts payments post to (by account number; no prepayment account keeps
+    unallocated money on receivables) and the days between reminders. Needs
+    ``receivables.manage_receivables``. Raises ``ValidationError`` naming the field."""
+    require_perm(actor, "receivables.manage_receivables")
+    entity_id = le_id(legal_entity)
+    require_legal_entity(actor, entity_id)
+    settings = ReceivablesSettings.objects.select_for_update().get(pk=receivables_settings_for(entity_id).pk)
+    accounts = {a.number: a for a in LedgerAccount.objects.filter(legal_entity_id=entity_id, active=True)}
+    errors: Errors = {}
+    chosen: dict[str, LedgerAccount | None] = {}
+    for field, number in (("bank_account", bank_account), ("prepayment_account", prepayment_account)):
+        number = (number or "").strip()
+        if not number and field == "prepayment_account":
+            chosen[field] = None
+            continue
+        account = accounts.get(number)
+        if account is None:
+            add_error(
+                errors,
+                field,
+                _("There is no active account %(number)s.") % {"number": number or "—"},
+                "unknown_account",
+            )
+        elif account.control:
+            add_error(
+                errors,
+                field,
+                _("%(account)s is a control account (receivables, payables or VAT); choose another.")
+                % {"account": account},
+                "control_account",
+            )
+        else:
+            chosen[field] = account
+    if not isinstance(reminder_interval_days, int) or not 1 <= reminder_interval_days <= 90:
+        add_error(errors, "reminder_interval_days", _("Between 1 and 90 days."), "invalid")
+    raise_errors(errors)
+    before = snapshot(settings, ["bank_account", "prepayment_account", "reminder_interval_days"])
+    settings.bank_account = chosen["bank_account"]
+    settings.prepayment_account = chosen["prepayment_account"]
+    settings.reminder_interval_days = reminder_interval_days
+    settings.save(
+        update_fields=["bank_account", "prepayment_account", "reminder_interval_days", "updated_at"]
+    )
+    after = snapshot(settings, ["bank_account", "prepayment_account", "reminder_interval_days"])
+    audit_record(
+        actor=actor, action="receivables.settings.changed", obj=settings, changes=diff(before, after)
+    )
+    return settings
