@@ -250,6 +250,8 @@ SPECTACULAR_SETTINGS = {
         "LanguageEnum": "frontoffice.api.schema.language_choices",
         "PaymentSourceEnum": "frontoffice.receivables.models.Payment.Source",
         "PartySourceEnum": "frontoffice.parties.models.Party.Source",
+        "ProductKindEnum": "frontoffice.billing.models.Product.Kind",
+        "VatCategoryEnum": "frontoffice.billing.models.VatCategory",
     },
 }
 

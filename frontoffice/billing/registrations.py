@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from frontoffice.billing.personal_data import BILLING_PROFILES_HANDLER
 from frontoffice.billing.views import invoices as invoice_views
-from frontoffice.core.registry import NavItem, register_nav
+from frontoffice.core.registry import NavItem, register_nav, register_personal_data
 
 
 def _has_url(urlpatterns: list, name: str) -> bool:
@@ -32,6 +33,5 @@ register_nav(
         "invoice-questions", _("Invoice questions"), "billing:question-list", "billing.view_invoice", order=36
     )
 )
-# Billing profiles hold personal data: ``billing.personal_data.BILLING_PROFILES_HANDLER`` goes
-# into ``register_personal_data`` once parties' test of the erase page accepts other apps'
-# handlers (it compares the plan with exactly the parties' own two).
+# Billing profiles hold personal data: GDPR export includes them, erasure anonymises them.
+register_personal_data(BILLING_PROFILES_HANDLER)

@@ -312,6 +312,33 @@ def _relations_to(model: type[models.Model]) -> list[models.ForeignObjectRel]:
     ]
 
 
+def _merge_conflicts(source: Party, target: Party) -> list[str]:
+    """Records that cannot both belong to ``target``: rows of other apps whose uniqueness
+    includes the customer (one billing profile per customer and legal entity, a one-to-one
+    link), present on both sides with the same other values. Named for the error message."""
+    conflicts = set()
+    for rel in _relations_to(Party):
+        model, name = rel.related_model, rel.field.name
+        uniques = [
+            tuple(c.fields)
+            for c in model._meta.constraints
+            if isinstance(c, models.UniqueConstraint) and c.fields and c.condition is None
+        ]
+        uniques += [tuple(u) for u in model._meta.unique_together]
+        if rel.field.unique:
+            uniques.append((name,))
+        rows = model._base_manager
+        for fields in uniques:
+            if name not in fields:
+                continue
+            others = [f for f in fields if f != name]
+            source_keys = {tuple(v) for v in rows.filter(**{name: source}).values_list(name, *others)}
+            target_keys = {tuple(v) for v in rows.filter(**{name: target}).values_list(name, *others)}
+            if {k[1:] for k in source_keys} & {k[1:] for k in target_keys}:
+                conflicts.add(str(model._meta.verbose_name_plural))
+    return sorted(conflicts)
+
+
 @transaction.atomic
 def party_merge(*, actor: Any, source: Party, target: Party) -> Party:
     """Merge ``source`` into ``target``: every related record moves to ``target``.
@@ -338,6 +365,16 @@ def party_merge(*, actor: Any, source: Party, target: Party) -> Party:
                 _("%(name)s was already merged or erased.") % {"name": party.display_name},
                 code="merge_locked",
             )
+    conflicts = _merge_conflicts(source, target)
+    if conflicts:
+        raise ValidationError(
+            _(
+                "Both customers have %(records)s that cannot be combined. Resolve them on one of the "
+                "customers first, then merge."
+            )
+            % {"records": ", ".join(conflicts)},
+            code="merge_conflict",
+        )
     before_target = snapshot(target, AUDITED_FIELDS)
     moved: dict[str, int] = {}
     for rel in _relations_to(Party):
