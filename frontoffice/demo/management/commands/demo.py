@@ -11,6 +11,7 @@ get the same normalisation, scope fields and audit entries as anything typed in 
 
 from __future__ import annotations
 
+import logging
 import random
 import unicodedata
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -361,11 +363,33 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, password: str, customers: int, **options: Any) -> None:
         ensure_default_roles()
+        # Seeding goes through the services, which notify people (approval requests, ...):
+        # the demo's e-mails are kept in memory, not printed or sent.
+        tasks_log = logging.getLogger("django_tasks")
+        level = tasks_log.level
+        tasks_log.setLevel(logging.WARNING)
+        try:
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+                self._seed(password=password, customers=customers)
+        finally:
+            tasks_log.setLevel(level)
+
+    def _seed(self, *, password: str, customers: int) -> None:
         with transaction.atomic():
             demo = self._organisation()
             self._staff(demo, password)
             created, interactions = self._customers(demo, customers)
             vouchers = self._ledger(demo)
+            billing = self._billing(demo)
+        if billing.get("products") or billing.get("price_profiles"):
+            self.stdout.write(
+                _("Billing ready: %(products)d products, %(profiles)d billing and %(prices)d price profiles.")
+                % {
+                    "products": billing.get("products", 0),
+                    "profiles": billing.get("profiles", 0),
+                    "prices": billing["price_profiles"],
+                }
+            )
         if vouchers:
             self.stdout.write(
                 _("Ledger ready: BAS chart, this year's fiscal year and %(n)d vouchers.") % {"n": vouchers}
@@ -381,6 +405,17 @@ class Command(BaseCommand):
             }
         )
         self._print_logins(demo, password)
+
+    # ------------------------------------------------------------ billing and pricing
+
+    def _billing(self, demo: Demo) -> dict[str, int]:
+        """Billing set-up, catalogue and customer profiles, then price profiles (each once)."""
+        from frontoffice.billing.demo import seed_billing
+        from frontoffice.pricing.demo import seed_pricing
+
+        counts = dict(seed_billing(demo.company, demo.users))
+        counts["price_profiles"] = seed_pricing(demo.company, demo.users)
+        return counts
 
     # ------------------------------------------------------------ ledger
 
