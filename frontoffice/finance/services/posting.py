@@ -1102,7 +1102,13 @@ class _Rejected(Exception):
 @contextlib.contextmanager
 def _pipeline() -> Iterator[None]:
     """psycopg's pipeline mode: each statement is sent without waiting for the previous one's
-    result, so the server writes one chunk of a batch while Python checks the next."""
+    result, so the server writes one chunk of a batch while Python checks the next. (With a
+    libpq older than 14 the statements simply run one after the other.)"""
+    import psycopg
+
+    if not psycopg.Pipeline.is_supported():
+        yield
+        return
     with connection.wrap_database_errors, connection.connection.pipeline():
         yield
 
@@ -1131,6 +1137,9 @@ def _post_batch_pipelined(
         sent: list[tuple[Any, _Built]] = []
         balance_lines: list[tuple[int, int, str, Decimal]] = []
         chunk_cursors = [cursors.enter_context(_cursor()) for _start in starts]
+        ContentType.objects.get_for_model(
+            JournalEntry, for_concrete_model=False
+        )  # cached: no ORM query in the pipeline
         with _pipeline():
             for cursor, start in zip(chunk_cursors, starts, strict=True):
                 checked_list = []
