@@ -648,3 +648,30 @@ def test_lines_are_stored_with_their_vat_rate(org, customer, products):
     assert list(InvoiceLine.objects.filter(invoice=invoice).values_list("vat_rate", flat=True)) == [
         D("12.00")
     ]
+
+
+def test_a_draft_can_be_created_with_its_lines_all_or_nothing(org, customer, products):
+    clerk = org.user("clerk")
+    invoice = invoice_draft_create(
+        actor=clerk,
+        legal_entity=org.company,
+        party=customer.party,
+        lines=[
+            {"product": products["checkup"], "quantity": "2"},
+            {"description": "Resa", "quantity": "1", "unit_price": "300.00", "vat_code": "SE25"},
+        ],
+    )
+    assert [line.description for line in invoice.lines.order_by("line_no")] == ["Undersökning", "Resa"]
+    assert invoice.total_amount == D("2500.00")
+    with pytest.raises(ValidationError) as excinfo:
+        invoice_draft_create(
+            actor=clerk,
+            legal_entity=org.company,
+            party=customer.party,
+            lines=[
+                {"product": products["checkup"], "quantity": "1"},
+                {"quantity": "-1", "unit_price": "1.00"},
+            ],
+        )
+    assert set(excinfo.value.error_dict) == {"lines.1.quantity", "lines.1.description", "lines.1.vat_code"}
+    assert Invoice.objects.count() == 1
