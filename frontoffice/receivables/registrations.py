@@ -27,7 +27,7 @@ register_nav(
         _("Receivables settings"),
         "receivables:settings",
         "receivables.manage_receivables",
-        order=55,
+        order=56,
         section="settings",
     )
 )

@@ -420,6 +420,7 @@ def test_settings_navigation_follows_permissions(org, client_for):
         "invitations",
         "ledger-settings",
         "billing-settings",
+        "receivables-settings",
         "discount-authority",
         "api-tokens",
     ]
