@@ -252,6 +252,10 @@ SPECTACULAR_SETTINGS = {
         "PartySourceEnum": "frontoffice.parties.models.Party.Source",
         "ProductKindEnum": "frontoffice.billing.models.Product.Kind",
         "VatCategoryEnum": "frontoffice.billing.models.VatCategory",
+        "InvoiceQuestionCategoryEnum": "frontoffice.billing.models.InvoiceQuestion.Category",
+        "InvoiceQuestionChannelEnum": "frontoffice.billing.models.InvoiceQuestion.Channel",
+        "InvoiceQuestionStatusEnum": "frontoffice.billing.models.InvoiceQuestion.Status",
+        "InteractionChannelEnum": "frontoffice.parties.models.Interaction.Channel",
     },
 }
 
