@@ -607,6 +607,14 @@ def test_a_batch_issues_every_draft_with_consecutive_numbers_and_one_voucher_eac
         ("2631", "C", D("35.82")),
     ]
     assert AuditEntry.objects.filter(action="billing.invoice.issued").count() == 5
+    entry = AuditEntry.objects.for_object(stored[0]).get(action="billing.invoice.issued")
+    assert (entry.actor, entry.object_repr) == (clerk, "F2026-00001")
+    assert entry.changes == {
+        "number": [None, "F2026-00001"],
+        "voucher": [None, stored[0].voucher.reference],
+        "total_amount": [None, f"{stored[0].total_amount:.2f}"],
+        "batch": [None, True],
+    }
     assert ledger_verify(legal_entity=org.company).ok is True
 
 
