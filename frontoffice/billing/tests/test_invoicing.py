@@ -683,3 +683,42 @@ def test_a_draft_can_be_created_with_its_lines_all_or_nothing(org, customer, pro
         )
     assert set(excinfo.value.error_dict) == {"lines.1.quantity", "lines.1.description", "lines.1.vat_code"}
     assert Invoice.objects.count() == 1
+
+
+_REAL_PRICING_LOOKUP = invoicing._pricing_line_price
+
+
+def test_an_approved_price_profile_of_the_pricing_app_prices_product_lines(
+    org, customer, products, monkeypatch
+):
+    """With the real pricing app: the customer's approved profile in force on the invoice date."""
+    pytest.importorskip("frontoffice.pricing.selectors")
+    from frontoffice.pricing.services.profiles import (
+        price_profile_create,
+        price_profile_submit,
+        price_rule_add,
+    )
+
+    monkeypatch.setattr(invoicing, "_pricing_line_price", _REAL_PRICING_LOOKUP)
+    manager = org.user("finance_manager")
+    profile = price_profile_create(
+        actor=manager, party=customer.party, name="Avtal 2026", valid_from=datetime.date(2026, 1, 1)
+    )
+    price_rule_add(actor=manager, profile=profile, product=products["checkup"], discount_percent="10")
+    price_profile_submit(actor=manager, profile=profile)
+    clerk = org.user("clerk")
+    invoice = make_draft(clerk, customer, (products["checkup"], "2"), (products["book"], "1"))
+    checkup, book = invoice.lines.order_by("line_no")
+    assert (checkup.unit_price_amount, checkup.discount_percent, checkup.net_amount) == (
+        D("850.00"),
+        D("10.00"),
+        D("1530.00"),
+    )
+    assert "Avtal 2026" in checkup.price_source
+    assert (book.unit_price_amount, book.discount_percent, book.net_amount) == (
+        D("199.00"),
+        D("0.00"),
+        D("199.00"),
+    )
+    early = make_draft(clerk, customer, (products["checkup"], "1"), issue_on=datetime.date(2025, 12, 31))
+    assert early.lines.get().discount_percent == D("0.00")  # not yet in force
