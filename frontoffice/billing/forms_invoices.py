@@ -135,7 +135,9 @@ class InvoiceLineForm(forms.Form):
         line: InvoiceLine | None = None,
         **kwargs: Any,
     ) -> None:
-        if line is not None and not args and "initial" not in kwargs:
+        # A changed line's fields start from the line: what comes back unchanged is not sent
+        # to the service, so a product line keeps its price source.
+        if line is not None and "initial" not in kwargs:
             kwargs["initial"] = {
                 "description": line.description,
                 "quantity": f"{line.quantity.normalize():f}",

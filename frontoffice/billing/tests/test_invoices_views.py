@@ -296,6 +296,29 @@ def test_editing_a_line_inline(org, client_for, customer, products):
     assert 'data-testid="invoice-line"' in cancel
 
 
+def test_saving_an_edited_row_with_its_unchanged_price_keeps_the_price_source(
+    org, client_for, customer, products
+):
+    draft = make_draft(org.user("clerk"), customer, (products["checkup"], "1"))
+    line = draft.lines.get()
+    prefix = f"line-{line.pk}"
+    response = client_for("clerk").post(
+        reverse("billing:invoice-line-edit", args=[draft.pk, line.pk]),
+        {
+            f"{prefix}-description": "Undersökning",
+            f"{prefix}-quantity": "2",
+            f"{prefix}-unit": "C62",
+            f"{prefix}-unit_price": "850.00",
+            f"{prefix}-discount_percent": "0",
+            f"{prefix}-vat_code": "SE25",
+        },
+        **HTMX,
+    )
+    assert response.status_code == 200
+    line.refresh_from_db()
+    assert (line.quantity, line.net_amount, line.price_source) == (D("2"), D("1700.00"), "list")
+
+
 def test_removing_a_line(org, client_for, customer, products):
     draft = make_draft(org.user("clerk"), customer, (products["checkup"], "1"), (products["book"], "1"))
     line = draft.lines.get(line_no=1)
