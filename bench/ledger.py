@@ -18,7 +18,11 @@ Measures:
   through ``journal_entries_post_batch``, with every posting standard checked (the
   supporting-document and four-eyes limits are set, above the amounts posted);
 - ``ledger.post_single``: ``journal_entry_post``, one voucher and one transaction per call,
-  as another app calls it (no shared context between calls);
+  as another app calls it (no shared context between calls), and the statements one call
+  runs (``ledger.post_single_queries``, the query count Django records);
+- ``ledger.commit_ms``: one trivial INSERT and COMMIT on the bench database, the floor of a
+  single posting; it varies with what else the machine writes (other test databases being
+  created, checkpoints), so compare posting figures taken at similar values;
 - ``ledger.trial_balance_ms`` and ``ledger.balance_sheet_ms``: the report selectors
   (``frontoffice.finance.selectors.reports``) for the whole fiscal year over a ledger of
   ``--lines`` voucher lines; until those selectors exist, the equivalent aggregate over
@@ -35,8 +39,17 @@ Printed figures:
 
     figure ledger.post_batch <n> vouchers/s
     figure ledger.post_single <n> vouchers/s
+    figure ledger.post_single_queries <n> queries
+    figure ledger.commit_ms <ms> ms
     figure ledger.trial_balance_ms <ms> ms
     figure ledger.balance_sheet_ms <ms> ms
+
+Where the time goes on PostgreSQL (``--profile``, and docs/finance.md, "How a posting reaches
+the database"): a single posting is two statements, the context as one JSON query and one
+data-modifying statement (counter, voucher, lines, audit entry, balances), both prepared; its
+cost is mostly the server inserting into tables with many indexes, the deferred foreign-key
+checks at commit and the commit itself, then psycopg. A batch is server-bound: Python checks and
+hashes one chunk while the server writes the previous one (pipeline mode).
 """
 
 from __future__ import annotations
@@ -178,6 +191,21 @@ def bench_batch(ctx: dict[str, Any], vouchers: int, profile: bool) -> float:
         print("--- profile: journal_entries_post_batch")
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
     return len(batches) * BATCH_SIZE / elapsed
+
+
+def commit_ms(repeat: int = 200) -> float:
+    """Median time of one INSERT and COMMIT of a one-row temporary table (fsync included)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE bench_commit (id integer)")
+        times = []
+        for n in range(repeat):
+            started = time.perf_counter()
+            cursor.execute("INSERT INTO bench_commit VALUES (%s)", [n])  # autocommit: one transaction
+            times.append((time.perf_counter() - started) * 1000)
+        cursor.execute("DROP TABLE bench_commit")
+    return statistics.median(times)
 
 
 def bench_single(ctx: dict[str, Any], vouchers: int, profile: bool) -> tuple[float, int]:
@@ -436,6 +464,7 @@ def main() -> None:
             f"{connection.vendor}: posting {batch_vouchers:,} vouchers in batches, {single_vouchers:,} singly"
         )
         batch_rate = bench_batch(ctx, batch_vouchers, args.profile)
+        commit = commit_ms()
         single_rate, single_queries = bench_single(ctx, single_vouchers, args.profile)
 
         from frontoffice.finance.services.verify import ledger_verify
@@ -450,6 +479,7 @@ def main() -> None:
         print(f"figure ledger.post_batch {batch_rate:.0f} vouchers/s")
         print(f"figure ledger.post_single {single_rate:.0f} vouchers/s")
         print(f"figure ledger.post_single_queries {single_queries} queries")
+        print(f"figure ledger.commit_ms {commit:.2f} ms")
         if args.skip_reports:
             return
         generate_history(ctx, lines)

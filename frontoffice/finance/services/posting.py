@@ -30,7 +30,6 @@ import datetime
 import functools
 import hashlib
 import json
-import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
+from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -154,6 +154,21 @@ def _load(model: type[models.Model], fields: Sequence[str], sql: str, params: Se
     return _instances(model, fields, rows)
 
 
+def _new_instance(model: type[models.Model], values: dict[str, Any], *, db: str | None = None) -> Any:
+    """A ``model`` instance holding ``values`` (attribute name to value), built the way
+    unpickling builds one, without ``Model.__init__``: posting makes one per voucher and
+    several per call, and ``Model.__init__`` costs more than the rest of building a voucher.
+    Nothing may listen to these models' init signals (a test checks). Fields left out are
+    deferred. With ``db`` the instance is marked as loaded from that database."""
+    obj = model.__new__(model)
+    obj.__dict__.update(values)
+    obj._state = ModelState()
+    if db is not None:
+        obj._state.adding = False
+        obj._state.db = db
+    return obj
+
+
 def _instances(
     model: type[models.Model],
     fields: Sequence[str],
@@ -164,11 +179,18 @@ def _instances(
     columns, attnames = _fields_of(model, tuple(fields))
     if convert is None:  # SQLite returns dates and decimals as text (and JSON always does)
         convert = connection.vendor != "postgresql"
+    if not convert:
+        return [
+            _new_instance(model, dict(zip(attnames, row, strict=True)), db=connection.alias) for row in rows
+        ]
     return [
-        model.from_db(
-            connection.alias,
-            attnames,
-            [c.to_python(v) if convert and v is not None else v for c, v in zip(columns, row, strict=True)],
+        _new_instance(
+            model,
+            {
+                a: c.to_python(v) if v is not None else v
+                for a, c, v in zip(attnames, columns, row, strict=True)
+            },
+            db=connection.alias,
         )
         for row in rows
     ]
@@ -891,18 +913,11 @@ def _balance_sums(lines: Iterable[tuple[int, int, str, Decimal]]) -> list[tuple[
     return [(account_id, period_id, d, c) for (account_id, period_id), (d, c) in sorted(sums.items())]
 
 
-class _EntryLayout:
-    """``JournalEntry``'s columns in model order, and the fields whose related object a new
-    voucher keeps in its cache."""
-
-    def __init__(self) -> None:
-        self.attnames = [f.attname for f in JournalEntry._meta.concrete_fields]
-        self.values = operator.itemgetter(*self.attnames)
-        for name in ("series", "period", "source_type", "reverses", "created_by", "posted_by"):
-            setattr(self, name, JournalEntry._meta.get_field(name))
-
-
-_ENTRY = _EntryLayout()
+# The fields whose related object a new voucher keeps in its cache (no query to read them).
+_ENTRY_RELATED = {
+    name: JournalEntry._meta.get_field(name)
+    for name in ("series", "period", "source_type", "reverses", "created_by", "posted_by")
+}
 
 
 class _Chain:
@@ -954,10 +969,11 @@ def _build(
     dim_codes: dict[int, str] = {}
     content_types: dict[type, ContentType] = {}
     actor_id = getattr(actor, "pk", None)
-    values = dict.fromkeys(_ENTRY.attnames)  # one voucher's fields, in place for the next
+    values = dict.fromkeys(f.attname for f in JournalEntry._meta.concrete_fields)  # reused
     values |= {"legal_entity_id": ctx.legal_entity_id, "status": JournalEntry.Status.POSTED}
     values |= {"created_at": now, "created_by_id": actor_id, "posted_at": now, "posted_by_id": actor_id}
     values["rejection_count"] = 0
+    cached = [("created_by", actor), ("posted_by", actor)] if actor is not None else []
     for idx, checked in enumerate(checked_list):
         entry_in = checked.entry
         key = (checked.series.pk, checked.period.fiscal_year_id)
@@ -981,24 +997,26 @@ def _build(
         values["idempotency_key"] = entry_in.idempotency_key or None
         values["reverses_id"] = reversed_entry.pk if reversed_entry else None
         values["previous_hash"], values["hash"] = chain.last_hash[key], ""
-        # Positional: the ORM's fast path (keyword arguments with related objects cost more
-        # than the rest of building a voucher); the related objects go in its cache.
-        entry = JournalEntry(*_ENTRY.values(values))
-        _ENTRY.series.set_cached_value(entry, checked.series)
-        _ENTRY.period.set_cached_value(entry, checked.period)
-        for cache, obj in ((_ENTRY.source_type, source_type), (_ENTRY.reverses, reversed_entry)):
-            if obj is not None:
-                cache.set_cached_value(entry, obj)
-        if actor is not None:
-            _ENTRY.created_by.set_cached_value(entry, actor)
-            _ENTRY.posted_by.set_cached_value(entry, actor)
+        entry = _new_instance(JournalEntry, values)
+        _ENTRY_RELATED["series"].set_cached_value(entry, checked.series)
+        _ENTRY_RELATED["period"].set_cached_value(entry, checked.period)
+        for name, obj in cached:
+            _ENTRY_RELATED[name].set_cached_value(entry, obj)
+        if source_type is not None:
+            _ENTRY_RELATED["source_type"].set_cached_value(entry, source_type)
+        if reversed_entry is not None:
+            _ENTRY_RELATED["reverses"].set_cached_value(entry, reversed_entry)
         lines = []
         for line in checked.lines:
             account_numbers[line.account.pk] = line.account.number
-            for obj in line.dims.values():
-                if obj is not None:
-                    dim_codes[obj.pk] = f"{obj.kind}:{obj.code}"
-            cost_centre, project, region = (line.dims.get(k) for k in ("cost_centre", "project", "region"))
+            cost_centre = project = region = None
+            if line.dims:
+                for obj in line.dims.values():
+                    if obj is not None:
+                        dim_codes[obj.pk] = f"{obj.kind}:{obj.code}"
+                cost_centre, project, region = (
+                    line.dims.get(k) for k in ("cost_centre", "project", "region")
+                )
             lines.append(
                 _LineRow(
                     line.line_no,

@@ -247,3 +247,29 @@ def test_the_posting_statements_are_prepared_unless_the_settings_say_not_to(org,
     journal_entry_post(actor=clerk, legal_entity=ledger, entry=sale("100.00"))
     assert prepared() == 1
     assert balances_match_lines(ledger)
+
+
+def test_nothing_listens_to_the_init_signals_of_the_models_posting_builds():
+    """The posting service builds these instances without ``Model.__init__`` (``_new_instance``),
+    so a receiver of ``pre_init``/``post_init`` on them would silently not run."""
+    from django.db.models import signals
+
+    from frontoffice.finance.models import (
+        DimensionObject,
+        FiscalYear,
+        LedgerAccount,
+        Period,
+        PostingStandards,
+    )
+
+    for model in (
+        JournalEntry,
+        VoucherSeries,
+        Period,
+        FiscalYear,
+        LedgerAccount,
+        DimensionObject,
+        PostingStandards,
+    ):
+        assert not signals.pre_init.has_listeners(model), model
+        assert not signals.post_init.has_listeners(model), model
