@@ -1108,7 +1108,8 @@ def _write(
     return _saved(built.entries)
 
 
-# Vouchers per statement when a batch is written in pipeline mode (PostgreSQL).
+# Vouchers per statement when a batch is written in pipeline mode (PostgreSQL); the first
+# statement takes a quarter of that, so the server starts writing sooner.
 PIPELINE_CHUNK = 200
 
 
@@ -1151,17 +1152,18 @@ def _post_batch_pipelined(
     with transaction.atomic(), contextlib.ExitStack() as cursors:
         chain = _Chain(_take_numbers(counts))
         now = timezone.now()
-        starts = range(0, len(entries), PIPELINE_CHUNK)
+        ends = [*range(max(1, PIPELINE_CHUNK // 4), len(entries), PIPELINE_CHUNK), len(entries)]
+        chunks = list(zip([0, *ends[:-1]], ends, strict=True))
         sent: list[tuple[Any, _Built]] = []
         balance_lines: list[tuple[int, int, str, Decimal]] = []
-        chunk_cursors = [cursors.enter_context(_cursor()) for _start in starts]
+        chunk_cursors = [cursors.enter_context(_cursor()) for _chunk in chunks]
         ContentType.objects.get_for_model(
             JournalEntry, for_concrete_model=False
         )  # cached: no ORM query in the pipeline
         with _pipeline():
-            for cursor, start in zip(chunk_cursors, starts, strict=True):
+            for cursor, (start, end) in zip(chunk_cursors, chunks, strict=True):
                 checked_list = []
-                for idx in range(start, min(start + PIPELINE_CHUNK, len(entries))):
+                for idx in range(start, end):
                     checked, violations = _check(ctx, entries[idx])
                     if violations:
                         failures[idx] = violations
@@ -1171,7 +1173,7 @@ def _post_batch_pipelined(
                     continue  # check the rest, write nothing more
                 built = _build(ctx, checked_list, chain, now=now)
                 balance_lines.extend(built.balance_lines())
-                last = start + PIPELINE_CHUNK >= len(entries)
+                last = end == len(entries)
                 updates = chain.updates() if last else []
                 balances = _balance_sums(balance_lines) if last else []
                 cursor.execute(_write_sql(), _write_params(ctx, built, {}, updates, balances, audit))
