@@ -8,7 +8,7 @@ import re
 
 import pytest
 import time_machine
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -20,7 +20,7 @@ from frontoffice.billing.tests.document_factories import credit_all, issue, make
 
 PRIVATE = {
     "X-Robots-Tag": "noindex, nofollow, noarchive",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store, private, max-age=0",
 }
 
@@ -237,6 +237,24 @@ def test_guessing_from_one_address_is_stopped(client, invoices, link_a):
 
 def test_post_is_not_allowed_on_the_customer_page(client, invoices, link_a):
     assert client.post(link_a.path).status_code == 405
+
+
+def test_the_pages_own_forms_pass_the_csrf_check_with_the_origin_a_browser_sends(invoices, link_a):
+    """Under "no-referrer" browsers post the page's forms (ask, write, rate) with
+    "Origin: null", which the CSRF check refuses; "same-origin" keeps the token from other
+    sites and sends the page's own origin (tests/journeys/test_browser_invoice_question.py)."""
+    client = Client(enforce_csrf_checks=True)
+    response = client.get(link_a.path)
+    html = response.content.decode()
+    assert response["Referrer-Policy"] == "same-origin"
+    assert '<meta name="referrer" content="same-origin">' in html
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    ask = reverse("customer:invoice-question-ask", kwargs={"token": link_a.token})
+    data = {"csrfmiddlewaretoken": csrf, "line": "1", "category": "other", "body": "Why two?"}
+    assert client.post(ask, data, HTTP_ORIGIN="null").status_code == 403
+    response = client.post(ask, data, HTTP_ORIGIN="http://testserver")
+    assert response.status_code == 302
+    assert response["Location"].startswith(link_a.path)
 
 
 # ---------------------------------------------------------------- staff downloads

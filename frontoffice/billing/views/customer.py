@@ -2,8 +2,9 @@
 
 Customer side (``/c/<token>/``, no sign-in; URL names in namespace ``customer``): the invoice
 page, its PDF and its Peppol e-invoice. Every response is rate limited, shows only the linked
-document, and carries ``noindex``, ``no-referrer`` and ``no-store``. Unknown tokens answer 404,
-expired or revoked links 410, too many requests 429, each with a plain page saying so.
+document, and carries ``noindex``, ``Referrer-Policy: same-origin`` and ``no-store``. Unknown
+tokens answer 404, expired or revoked links 410, too many requests 429, each with a plain page
+saying so.
 
 Staff side (namespace ``billing``):
 
@@ -49,7 +50,9 @@ from frontoffice.core.throttle import client_address
 
 PRIVATE_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow, noarchive",
-    "Referrer-Policy": "no-referrer",
+    # The token in the URL never goes to another site. Not "no-referrer": with it browsers send
+    # "Origin: null" with the page's own form posts (ask, write, rate), which the CSRF check refuses.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store, private, max-age=0",
     "Pragma": "no-cache",
     "X-Frame-Options": "DENY",
