@@ -36,5 +36,6 @@ def billing_profile_panel(context: dict[str, Any], party: Any) -> dict[str, Any]
         "hidden": False,
         "profile": profile,
         "can_change": user.has_perm("billing.change_billingprofile"),
+        "perms": context.get("perms"),
         "create_url": reverse("billing:profile-create", args=[party.pk]) if can_create else "",
     }

@@ -78,6 +78,17 @@ def test_customer_page_shows_the_profile_and_a_change_link(north, org, client_fo
     assert "20 days" in auditor and reverse("billing:profile-edit", args=[profile.pk]) not in auditor
 
 
+def test_the_billing_card_leads_to_the_customers_price_profiles(north, org, client_for):
+    make_profile(org.user("rep_north"), north)
+    rep = _party_page(client_for("rep_north"), north)
+    assert f"{reverse('pricing:profile-list')}?party={north.pk}" in rep
+    assert f"{reverse('pricing:profile-create')}?party={north.pk}" in rep
+    auditor = _party_page(client_for("auditor"), north)  # reads price profiles, writes none
+    assert org.user("auditor").has_perm("pricing.view_priceprofile")
+    assert 'data-testid="billing-price-profiles"' in auditor
+    assert 'data-testid="billing-price-profile-new"' not in auditor
+
+
 def test_a_rep_is_not_offered_billing_for_an_unassigned_customer(unassigned, client_for):
     content = _party_page(client_for("rep_north"), unassigned)
     assert 'data-testid="billing-profile-panel"' in content
