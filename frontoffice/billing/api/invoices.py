@@ -137,6 +137,10 @@ class InvoiceSummarySerializer(serializers.ModelSerializer):
     """A row of the list: no lines."""
 
     legal_entity = serializers.IntegerField(source="legal_entity_id")
+    # Plain strings, not enums: drf-spectacular would name both enums after their field and
+    # collide with the other apps' `kind` and `status` enums (a schema warning).
+    kind = serializers.CharField(help_text="`invoice` or `credit_note`.")
+    status = serializers.CharField(help_text="`draft`, `issued`, `paid` or `credited`.")
     customer = serializers.IntegerField(source="party_id", help_text="The customer's id.")
     customer_name = serializers.SerializerMethodField()
     series = serializers.CharField(source="series.code")
