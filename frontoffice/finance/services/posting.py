@@ -177,12 +177,11 @@ def _instances(
     convert: bool | None = None,
 ) -> list[Any]:
     columns, attnames = _fields_of(model, tuple(fields))
+    db = connection.alias
     if convert is None:  # SQLite returns dates and decimals as text (and JSON always does)
         convert = connection.vendor != "postgresql"
     if not convert:
-        return [
-            _new_instance(model, dict(zip(attnames, row, strict=True)), db=connection.alias) for row in rows
-        ]
+        return [_new_instance(model, dict(zip(attnames, row, strict=True)), db=db) for row in rows]
     return [
         _new_instance(
             model,
@@ -190,7 +189,7 @@ def _instances(
                 a: c.to_python(v) if v is not None else v
                 for a, c, v in zip(attnames, columns, row, strict=True)
             },
-            db=connection.alias,
+            db=db,
         )
         for row in rows
     ]
