@@ -13,6 +13,7 @@ from typing import Any
 
 from django import template
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from frontoffice.billing.models import InvoiceQuestion
 from frontoffice.billing.selectors.questions import customer_questions as select_customer_questions
@@ -32,7 +33,7 @@ def working_time(minutes: Any) -> str:
     minutes = int(minutes)
     hours, rest = divmod(minutes, 60)
     if not hours:
-        return _("%(minutes)s min") % {"minutes": rest}
+        return pgettext("working time", "%(minutes)s min") % {"minutes": rest}
     if not rest:
         return _("%(hours)s h") % {"hours": hours}
     return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": rest}
