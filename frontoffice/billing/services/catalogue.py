@@ -355,6 +355,7 @@ def _vat_code_check(vat_code: VatCode, errors: Errors, *, was_used: bool, before
             add_error(
                 errors,
                 "vat_account",
+                # xgettext:no-python-format
                 _("A rate of 0 % charges no VAT; leave the VAT account empty."),
                 "vat_account_not_allowed",
             )
