@@ -430,7 +430,7 @@ class LedgerContext:
     # ------------------------------------------------------------ parts, loaded on first use
 
     def load_accounts(self, numbers: Iterable[str]) -> None:
-        missing = sorted({n for n in numbers if n not in self._accounts_seen})
+        missing = sorted(set(numbers) - self._accounts_seen)
         if missing:
             marks = ", ".join(["%s"] * len(missing))
             for account in _load(
@@ -628,14 +628,14 @@ def _check(
             )
         )
 
-    ctx.load_accounts(str(line.account).strip() for line in entry.lines)
+    numbers = [str(line.account).strip() for line in entry.lines]
+    ctx.load_accounts(numbers)
     ctx.load_dims(
         (kind, code) for line in entry.lines for kind in DIMENSIONS if (code := getattr(line, kind))
     )
     lines: list[_Line] = []
     debit_total = credit_total = Decimal("0.00")
-    for idx, line in enumerate(entry.lines, start=1):
-        number = str(line.account).strip()
+    for idx, (line, number) in enumerate(zip(entry.lines, numbers, strict=True), start=1):
         debit, credit = parse_amount(line.debit), parse_amount(line.credit)
         has_debit = line.debit not in NO_AMOUNT
         has_credit = line.credit not in NO_AMOUNT
