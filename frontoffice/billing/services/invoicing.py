@@ -25,7 +25,6 @@ Invariants protected here:
 from __future__ import annotations
 
 import datetime
-import importlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -72,7 +71,6 @@ from frontoffice.finance.services.posting import (
 ADD_PERM = "billing.add_invoice"
 CHANGE_PERM = "billing.change_invoice"
 ISSUE_PERM = "billing.issue_invoice"
-PRICING_MODULE = "frontoffice.pricing.selectors"
 PRICE_LIST = "list"
 PRICE_MANUAL = "manual"
 MAX_TERMS_DAYS = 365
@@ -123,14 +121,12 @@ def _pk(value: Any) -> Any:
 
 
 def _pricing_line_price() -> Callable[..., Any] | None:
-    """``line_price`` of the pricing app, or None while that app (or the function) is absent."""
-    try:
-        module = importlib.import_module(PRICING_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name and PRICING_MODULE.startswith(exc.name):
-            return None
-        raise  # the pricing module exists but one of its own imports is broken
-    return getattr(module, "line_price", None)
+    """``pricing.selectors.line_price``: the one call from billing into pricing, imported here
+    so that pricing (which reads billing's products) is not imported while billing loads.
+    Tests replace this seam to price lines at list price."""
+    from frontoffice.pricing.selectors import line_price
+
+    return line_price
 
 
 def billing_settings_for(legal_entity: Any) -> BillingSettings:

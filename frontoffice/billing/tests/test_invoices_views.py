@@ -380,6 +380,9 @@ def test_the_detail_page_shows_lines_vat_per_rate_voucher_and_audit(org, client_
     assert invoice.payment_reference in content
     assert 'data-testid="invoice-credit"' in content
     assert 'data-testid="invoice-issue"' not in content
+    # The questions panel (log a question taken by phone) and the customer link panel load here.
+    assert reverse("billing:invoice-questions", args=[invoice.pk]) in content
+    assert reverse("billing:invoice-customer-links", args=[invoice.pk]) in content
 
 
 def test_the_detail_page_of_a_draft_is_the_editor(org, client_for, customer, products):

@@ -158,11 +158,6 @@ def test_the_pricing_app_prices_product_lines_when_it_is_installed(org, customer
     assert calls == [(org.company, customer.party, products["checkup"], D("3"), ISSUE_DAY)]
 
 
-def test_without_the_pricing_app_lines_take_the_list_price(monkeypatch):
-    monkeypatch.setattr(invoicing, "PRICING_MODULE", "frontoffice.no_such_pricing.selectors")
-    assert invoicing._pricing_line_price() is None
-
-
 def test_a_price_typed_on_a_product_line_is_marked_manual(org, customer, products):
     invoice = make_draft(org.user("clerk"), customer)
     line = invoice_line_add(
