@@ -66,6 +66,22 @@ def _clear_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _immediate_tasks() -> None:
+    """Every test starts with tasks run in-process. django-tasks caches its backends per
+    thread and context (asgiref Local); on PostgreSQL, where the configured backend is the
+    database queue, a test run after the OpenAPI generation found the database backend again
+    and its e-mails were queued, not sent. Rebuilding the handlers per test rules that out."""
+    from django.conf import settings
+    from django_tasks import task_backends
+
+    expected = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    if expected == settings.TASKS and type(task_backends["default"]).__name__ != "ImmediateBackend":
+        from django.core.signals import setting_changed
+
+        setting_changed.send(sender=None, setting="TASKS", value=settings.TASKS, enter=True)
+
+
 @dataclass
 class Org:
     organisation: Any
