@@ -434,7 +434,7 @@ def test_resolving_by_explanation_notifies_the_customer_and_asks_for_a_rating(
     (email,) = mail.outbox
     assert email.to == ["faktura@norrsken.example"]
     assert "Two visits: 2 and 9 March." in email.body
-    assert "1 to 5" in email.body
+    assert "från 1 till 5" in email.body  # in the invoice's language (Swedish), asking for a rating
     assert question.messages.last().body == "Two visits: 2 and 9 March."
     assert question.interaction  # unchanged: one interaction per question
 
