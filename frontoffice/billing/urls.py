@@ -1,4 +1,10 @@
-from frontoffice.billing.views import catalogue, customer, invoices, questions
+from frontoffice.billing.views import catalogue, customer, delivery, invoices, questions
 
 app_name = "billing"
-urlpatterns = [*catalogue.urlpatterns, *invoices.urlpatterns, *customer.urlpatterns, *questions.urlpatterns]
+urlpatterns = [
+    *catalogue.urlpatterns,
+    *invoices.urlpatterns,
+    *delivery.urlpatterns,
+    *customer.urlpatterns,
+    *questions.urlpatterns,
+]

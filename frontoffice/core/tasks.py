@@ -6,6 +6,9 @@ enqueued with ``transaction.on_commit`` so a rolled-back transaction sends nothi
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Sequence
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -21,8 +24,13 @@ def send_email(
     html_body: str | None = None,
     from_email: str | None = None,
     reply_to: list[str] | None = None,
+    attachments: list[dict[str, str]] | None = None,
 ) -> int:
-    """Send one e-mail; returns the number of messages sent (0 or 1)."""
+    """Send one e-mail; returns the number of messages sent (0 or 1).
+
+    ``attachments`` are ``{"filename", "content" (base64), "mimetype"}`` dicts, so the task's
+    arguments stay JSON-able.
+    """
     message = EmailMultiAlternatives(
         subject=subject,
         body=body,
@@ -32,6 +40,8 @@ def send_email(
     )
     if html_body:
         message.attach_alternative(html_body, "text/html")
+    for item in attachments or ():
+        message.attach(item["filename"], base64.b64decode(item["content"]), item["mimetype"])
     return message.send()
 
 
@@ -42,13 +52,22 @@ def email_enqueue(
     to: list[str],
     html_body: str | None = None,
     reply_to: list[str] | None = None,
+    attachments: Sequence[tuple[str, bytes, str]] | None = None,
 ) -> None:
-    """Queue an e-mail to be sent once the surrounding transaction commits."""
-    kwargs = {
+    """Queue an e-mail to be sent once the surrounding transaction commits.
+
+    ``attachments`` are ``(filename, content bytes, MIME type)`` triples.
+    """
+    kwargs: dict = {
         "subject": str(subject),
         "body": body,
         "to": list(to),
         "html_body": html_body,
         "reply_to": reply_to,
     }
+    if attachments:
+        kwargs["attachments"] = [
+            {"filename": filename, "content": base64.b64encode(content).decode("ascii"), "mimetype": mimetype}
+            for filename, content, mimetype in attachments
+        ]
     transaction.on_commit(lambda: send_email.enqueue(**kwargs))

@@ -102,3 +102,18 @@ def test_two_database_workers_run_every_task_exactly_once() -> None:
         assert all(len(row.worker_ids) == 1 for row in rows)
         assert {row.worker_ids[0] for row in rows} == {"worker-1", "worker-2"}
         assert sorted(row.return_value for row in rows) == list(range(TASK_COUNT))
+
+
+@pytest.mark.django_db
+def test_an_attachment_travels_through_the_queue_unchanged(django_capture_on_commit_callbacks) -> None:
+    """Attachments are carried base64-encoded (JSON-able task arguments) and arrive byte for byte."""
+    content = bytes(range(256)) * 4
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        email_enqueue(
+            subject="Invoice",
+            body="Attached",
+            to=["anna@example.com"],
+            attachments=[("f.pdf", content, "application/pdf")],
+        )
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].attachments == [("f.pdf", content, "application/pdf")]
