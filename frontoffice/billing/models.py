@@ -845,3 +845,77 @@ class QuestionMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_sender_display()}: {self.body[:50]}"
+
+
+# ---------------------------------------------------------------- recurring invoices
+
+
+class RecurringInvoice(BaseModel):
+    """An invoice issued to one customer every ``interval_months`` months, from template lines.
+
+    ``lines`` are keyword arguments of ``services.invoicing.invoice_line_add`` (JSON: product
+    id or description, quantity, unit price and VAT code as strings). ``next_run_on`` is the
+    invoice date of the next invoice; the batch (``services.recurring``) moves it on.
+    """
+
+    legal_entity = models.ForeignKey("org.LegalEntity", on_delete=models.PROTECT, related_name="+")
+    party = models.ForeignKey(
+        "parties.Party",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="recurring_invoices",
+    )
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    lines = models.JSONField(_("template lines"), default=list)
+    interval_months = models.PositiveSmallIntegerField(
+        _("every (months)"), default=1, validators=[MinValueValidator(1), MaxValueValidator(36)]
+    )
+    next_run_on = models.DateField(_("next invoice date"))
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    scope_rule = CUSTOMER_SCOPE
+
+    class Meta:
+        verbose_name = _("recurring invoice")
+        verbose_name_plural = _("recurring invoices")
+        ordering = ["next_run_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(interval_months__gte=1), name="billing_recurringinvoice_interval_positive"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["legal_entity", "active", "next_run_on"], name="billing_recurring_due_idx")
+        ]
+
+    def __str__(self) -> str:
+        return self.description or str(_("Recurring invoice %(id)s") % {"id": self.pk})
+
+
+class RecurringRun(models.Model):
+    """One period of a recurring invoice that has been invoiced. The unique (recurring, period
+    key) pair is what makes the batch safe to run twice: a period is never invoiced again."""
+
+    recurring = models.ForeignKey(RecurringInvoice, on_delete=models.PROTECT, related_name="runs")
+    period_key = models.CharField(_("period"), max_length=20)
+    invoice = models.OneToOneField(
+        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="recurring_run"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("recurring invoice run")
+        verbose_name_plural = _("recurring invoice runs")
+        ordering = ["recurring", "period_key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recurring", "period_key"], name="billing_recurringrun_period_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recurring} {self.period_key}"
