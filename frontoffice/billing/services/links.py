@@ -101,13 +101,18 @@ def _require_visible_invoice(actor: Any, invoice: Invoice) -> None:
 
 
 @transaction.atomic
-def link_create(*, actor: Any, invoice: Invoice, days: int | None = None) -> NewLink:
+def link_create(
+    *, actor: Any, invoice: Invoice, days: int | None = None, reason: str = "", check_permission: bool = True
+) -> NewLink:
     """Make a private link to the issued ``invoice`` that expires after ``days`` days
     (default ``BILLING_LINK_DAYS``, 90). Needs ``billing.change_invoice`` and the invoice in
-    the actor's scope. Returns the link and its token; the token is not kept anywhere.
+    the actor's scope, unless a service that has checked its own rule makes the link
+    (``check_permission=False``: a rep's reply to a pricing question carries a fresh link).
+    Returns the link and its token; the token is not kept anywhere.
     """
-    require_perm(actor, "billing.change_invoice")
-    _require_visible_invoice(actor, invoice)
+    if check_permission:
+        require_perm(actor, "billing.change_invoice")
+        _require_visible_invoice(actor, invoice)
     if invoice.status == Invoice.Status.DRAFT:
         raise ValidationError(_("Issue the invoice before sharing it with the customer."), code="not_issued")
     days = _setting("BILLING_LINK_DAYS", 90) if days is None else days
@@ -122,14 +127,12 @@ def link_create(*, actor: Any, invoice: Invoice, days: int | None = None) -> New
         invoice=invoice,
         token_hash=token_digest(token),
         expires_at=timezone.now() + datetime.timedelta(days=int(days)),
-        created_by=actor,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
-    audit_record(
-        actor=actor,
-        action="billing.customer_link.created",
-        obj=link,
-        changes={"invoice": [None, str(invoice)], "expires_at": [None, link.expires_at.isoformat()]},
-    )
+    changes = {"invoice": [None, str(invoice)], "expires_at": [None, link.expires_at.isoformat()]}
+    if reason:
+        changes["reason"] = [None, reason]
+    audit_record(actor=actor, action="billing.customer_link.created", obj=link, changes=changes)
     return NewLink(link=link, token=token)
 
 

@@ -47,7 +47,6 @@ Invariants protected here:
 from __future__ import annotations
 
 import datetime
-import secrets
 from decimal import Decimal
 from typing import Any
 
@@ -71,7 +70,7 @@ from frontoffice.billing.models import (
     QuestionSettings,
 )
 from frontoffice.billing.question_hours import add_working_hours, working_minutes_between
-from frontoffice.billing.services.links import TOKEN_BYTES, LinkGone, link_path, token_digest
+from frontoffice.billing.services.links import LinkGone, link_create, link_path
 from frontoffice.core.audit import audit_record
 from frontoffice.core.permissions import require_legal_entity, require_perm
 from frontoffice.core.scoping import visible_to
@@ -294,35 +293,13 @@ def _site_url(path: str) -> str:
 
 
 def _customer_page_url(invoice: Invoice, actor: Any) -> str:
-    """A new private link to ``invoice`` for an e-mail to its customer.
-
-    Links store only their token's digest, so the link the customer asked through cannot be
-    sent again: every e-mail carries a link of its own, made like ``links.link_create`` makes
-    them (same token size, digest and lifetime) and audited the same way. It is made here
-    rather than through ``link_create`` because a sales rep answering a pricing question may
-    not hold ``billing.change_invoice``, which ``link_create`` requires of the person sharing.
-    """
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    days = int(getattr(settings, "BILLING_LINK_DAYS", 90))
-    link = CustomerLink.objects.create(
-        legal_entity_id=invoice.legal_entity_id,
-        document=CustomerLink.Document.INVOICE,
-        invoice=invoice,
-        token_hash=token_digest(token),
-        expires_at=timezone.now() + datetime.timedelta(days=days),
-        created_by=actor if actor is not None and actor.is_authenticated else None,
-    )
-    audit_record(
-        actor=actor,
-        action="billing.customer_link.created",
-        obj=link,
-        changes={
-            "invoice": [None, str(invoice)],
-            "expires_at": [None, link.expires_at.isoformat()],
-            "reason": [None, "invoice question e-mail"],
-        },
-    )
-    return _site_url(link_path(token))
+    """A new private link to ``invoice`` for an e-mail to its customer. Links store only their
+    token's digest, so the link the customer asked through cannot be sent again: every e-mail
+    carries a link of its own. The question's own rules decided who may answer (a sales rep
+    answering a pricing question may not hold ``billing.change_invoice``), so the link is made
+    without ``link_create``'s permission check."""
+    made = link_create(actor=actor, invoice=invoice, reason="invoice question e-mail", check_permission=False)
+    return _site_url(link_path(made.token))
 
 
 def _email_customer(question: InvoiceQuestion, *, actor: Any, template: str, text: str) -> None:
