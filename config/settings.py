@@ -54,6 +54,11 @@ INSTALLED_APPS = [
     "frontoffice.billing",
     "frontoffice.receivables",
     "frontoffice.pricing",
+    "frontoffice.sales",
+    "frontoffice.leads",
+    "frontoffice.activities",
+    "frontoffice.quotes",
+    "frontoffice.rfps",
     "frontoffice.api",
     "frontoffice.demo",
 ]

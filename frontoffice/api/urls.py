@@ -3,6 +3,7 @@
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
+from frontoffice.activities import api as activities_api
 from frontoffice.api.errors import api_not_found
 from frontoffice.api.views import RedocView, SchemaApi, SwaggerDocsView
 from frontoffice.billing.api import catalogue as billing_catalogue_api
@@ -11,10 +12,14 @@ from frontoffice.billing.api import questions as billing_questions_api
 from frontoffice.finance.api import accounts as finance_accounts_api
 from frontoffice.finance.api import reports as finance_reports_api
 from frontoffice.finance.api import vouchers as finance_vouchers_api
+from frontoffice.leads import api as leads_api
 from frontoffice.org import api as org_api
 from frontoffice.parties import api as parties_api
 from frontoffice.pricing import api as pricing_api
+from frontoffice.quotes import api as quotes_api
 from frontoffice.receivables.api import payments as receivables_payments_api
+from frontoffice.rfps import api as rfps_api
+from frontoffice.sales import api as sales_api
 
 app_name = "api"
 
@@ -55,6 +60,11 @@ urlpatterns = [
     ),
     path("pricing/", include(pricing_api.urlpatterns)),
     path("receivables/", include(receivables_payments_api.urlpatterns)),
+    path("sales/", include(sales_api.urlpatterns)),
+    path("leads/", include(leads_api.urlpatterns)),
+    path("activities/", include(activities_api.urlpatterns)),
+    path("quotes/", include(quotes_api.urlpatterns)),
+    path("rfps/", include(rfps_api.urlpatterns)),
     # Last: any other path under /api/v1/, any method, gets the JSON 404 (also in DEBUG).
     re_path(r"^.*$", api_not_found),
 ]

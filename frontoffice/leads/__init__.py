@@ -1,0 +1,1 @@
+"""Lead intake (UI, web form, API, import), routing, first-contact clock, qualification and scoring."""

@@ -1,0 +1,1 @@
+"""Requests for proposal: requirements, answer library, approval, submission and outcome."""

@@ -1,0 +1,1 @@
+"""Opportunities, pipeline stages and the weighted forecast; repeat customers."""
