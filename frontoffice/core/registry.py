@@ -8,6 +8,8 @@ Each domain app registers, from its ``registrations`` module (imported in ``AppC
   erasure anonymises or must keep, and why;
 - home-page panels (``register_home_panel``): cards on the start page, each with its own
   template and context;
+- customer-page panels (``register_party_panel``): cards on a customer's page (deals, quotes,
+  leads, meetings, ...), each with its own template and context;
 - the reach provider (``set_reach_provider``): the function that turns a user into the
   ``UserScope`` the scoping service applies (the ``org`` app owns staff and roles).
 
@@ -72,12 +74,27 @@ class HomePanel:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class PartyPanel:
+    """A card on the customer page: ``context(request, party)`` returns its context, or None to hide it.
+
+    The provider checks the user's permission and scope itself (through its selectors) and keeps
+    its query count constant: the customer page renders every panel.
+    """
+
+    key: str
+    template_name: str
+    context: Callable[[Any, Any], dict[str, Any] | None]
+    order: int = 100
+
+
 @dataclass
 class Registry:
     nav: list[NavItem] = field(default_factory=list)
     search: list[SearchProvider] = field(default_factory=list)
     personal_data: list[PersonalDataHandler] = field(default_factory=list)
     home_panels: list[HomePanel] = field(default_factory=list)
+    party_panels: list[PartyPanel] = field(default_factory=list)
     reach_provider: Callable[[Any], Any] | None = None
 
 
@@ -104,6 +121,12 @@ def register_home_panel(panel: HomePanel) -> None:
     if all(existing.key != panel.key for existing in registry.home_panels):
         registry.home_panels.append(panel)
         registry.home_panels.sort(key=lambda p: p.order)
+
+
+def register_party_panel(panel: PartyPanel) -> None:
+    if all(existing.key != panel.key for existing in registry.party_panels):
+        registry.party_panels.append(panel)
+        registry.party_panels.sort(key=lambda p: p.order)
 
 
 def set_reach_provider(provider: Callable[[Any], Any]) -> None:

@@ -62,3 +62,22 @@ def with_aria(field: Any) -> Any:
     if field.help_text:
         ids.insert(0, f"{field.auto_id}_helptext")
     return field.as_widget(attrs={"aria-invalid": "true", "aria-describedby": " ".join(ids)})
+
+
+@register.simple_tag(takes_context=True)
+def party_panels(context: dict[str, Any], party: Any) -> str:
+    """``{% party_panels party %}``: the cards domain apps register for the customer page."""
+    from django.template.loader import render_to_string
+    from django.utils.safestring import mark_safe
+
+    from frontoffice.core.registry import registry
+
+    request = context.get("request")
+    if request is None:
+        return ""
+    parts = []
+    for panel in registry.party_panels:
+        panel_context = panel.context(request, party)
+        if panel_context is not None:
+            parts.append(render_to_string(panel.template_name, panel_context, request=request))
+    return mark_safe("".join(parts))  # noqa: S308 - rendered templates, autoescaped
