@@ -218,6 +218,23 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
 }
 
 
+# Sales (frontoffice.sales): opportunities, pipeline and forecast. Granted to existing shipped
+# roles by sales migration 0002. Reps see their own opportunities, regional managers their
+# regions, the national manager all (row scope narrows); finance and auditors read their entity.
+SALES_READ = ["sales.view_opportunity", "sales.view_stage", "sales.view_forecast"]
+SALES_REP = [*SALES_READ, "sales.add_opportunity", "sales.change_opportunity"]
+SALES_GRANTS = {
+    "administrator": [*SALES_READ, "sales.manage_stages"],
+    "national_sales_manager": [*SALES_REP, "sales.manage_stages"],
+    "regional_sales_manager": SALES_REP,
+    "sales_rep": SALES_REP,
+    "finance_manager": SALES_READ,
+    "auditor": SALES_READ,
+}
+for _code, _perms in SALES_GRANTS.items():
+    DEFAULT_ROLES[_code]["permissions"].extend(_perms)
+
+
 def ensure_default_roles(*, overwrite: bool = False) -> int:
     """Create missing shipped roles (with their permissions); return how many were created."""
     from django.contrib.auth.models import Permission
