@@ -61,6 +61,14 @@ class Rfp(BaseModel):
     region = models.ForeignKey(
         "org.Region", verbose_name=_("region"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    opportunity = models.ForeignKey(
+        "sales.Opportunity",
+        verbose_name=_("opportunity"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="rfps",
+    )
     language = models.CharField(
         _("response language"), max_length=8, choices=[("sv", _("Swedish")), ("en", _("English"))], default="sv"
     )
