@@ -113,6 +113,21 @@ RECEIVABLES_CLERK = [
 ]
 RECEIVABLES_MANAGER = [*RECEIVABLES_CLERK, "receivables.manage_receivables"]
 
+# Leads (frontoffice.leads). Granted to existing shipped roles by leads migration 0002.
+# Reps see their own leads plus the unassigned ones of their region (row scope narrows it).
+LEADS_READ = ["leads.view_lead", "leads.view_leadsource"]
+LEADS_REP = [
+    *LEADS_READ,
+    "leads.add_lead",
+    "leads.change_lead",
+    "leads.qualify_lead",
+    "leads.convert_lead",
+    "leads.export_lead",
+]
+LEADS_MANAGER = [*LEADS_REP, "leads.assign_lead", "leads.import_lead"]
+LEADS_NATIONAL = [*LEADS_MANAGER, "leads.manage_leads"]
+LEADS_ADMIN = [*LEADS_READ, "leads.manage_leads"]
+
 DEFAULT_ROLES: dict[str, dict[str, Any]] = {
     "administrator": {
         "name": _("Administrator"),
@@ -140,19 +155,20 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             "receivables.manage_receivables",
             *PRICING_READ,
             "pricing.view_discountauthority",
+            *LEADS_ADMIN,
         ],
     },
     "national_sales_manager": {
         "name": _("National sales manager"),
         "scope": ScopeLevel.ORGANISATION,
         "description": _("Compares regions, approves larger discounts, assigns training, coaches."),
-        "permissions": [*MANAGER, *BILLING_SALES, *PRICING_APPROVER, *RECEIVABLES_SALES],
+        "permissions": [*MANAGER, *BILLING_SALES, *PRICING_APPROVER, *RECEIVABLES_SALES, *LEADS_NATIONAL],
     },
     "regional_sales_manager": {
         "name": _("Regional sales manager"),
         "scope": ScopeLevel.REGION,
         "description": _("Pipeline, rep scorecards and coaching in own regions."),
-        "permissions": [*MANAGER, *BILLING_SALES, *PRICING_APPROVER, *RECEIVABLES_SALES],
+        "permissions": [*MANAGER, *BILLING_SALES, *PRICING_APPROVER, *RECEIVABLES_SALES, *LEADS_MANAGER],
     },
     "sales_rep": {
         "name": _("Sales rep"),
@@ -165,6 +181,7 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             *BILLING_SALES,
             *PRICING_SALES,
             *RECEIVABLES_SALES,
+            *LEADS_REP,
         ],
     },
     "office_manager": {
@@ -213,6 +230,7 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             *PRICING_READ,
             "pricing.view_discountauthority",
             *RECEIVABLES_READ,
+            *LEADS_READ,
         ],
     },
 }
