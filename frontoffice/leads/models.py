@@ -40,7 +40,7 @@ class LeadSource(BaseModel):
 
     class TargetUnit(models.TextChoices):
         WORKING_HOURS = "working_hours", _("Working hours")
-        MINUTES = "minutes", _("Minutes")
+        MINUTES = "minutes", _("Working minutes")
 
     legal_entity = models.ForeignKey(
         "org.LegalEntity", verbose_name=_("legal entity"), on_delete=models.PROTECT, related_name="+"
@@ -153,6 +153,8 @@ class Lead(BaseModel):
         related_name="leads",
     )
     converted_at = models.DateTimeField(_("converted"), null=True, blank=True)
+    # True when intake created the party as a prospect (it then follows the lead's owner).
+    created_party = models.BooleanField(_("prospect created on intake"), default=False, editable=False)
     # Parties that share the lead's e-mail, phone or organisation number (ids), for review.
     possible_duplicates = models.JSONField(_("possible duplicates"), default=list, blank=True)
     # Contact details as submitted (the party may differ when the lead matched a customer).
