@@ -267,6 +267,27 @@ for _code, _perms in RFPS_GRANTS.items():
     DEFAULT_ROLES[_code]["permissions"].extend(_perms)
 
 
+# Activities (frontoffice.activities): calls, e-mails, tasks, meetings. Granted to existing
+# shipped roles by activities migration 0002. Reps see their own, managers their regions.
+ACTIVITIES_READ = ["activities.view_activity", "activities.view_meeting", "activities.view_emailtemplate"]
+ACTIVITIES_REP = [
+    *ACTIVITIES_READ,
+    "activities.add_activity",
+    "activities.change_activity",
+    "activities.add_meeting",
+    "activities.change_meeting",
+]
+ACTIVITIES_MANAGER = [*ACTIVITIES_REP, "activities.add_emailtemplate", "activities.change_emailtemplate"]
+ACTIVITIES_GRANTS = {
+    "administrator": [*ACTIVITIES_READ, "activities.add_emailtemplate", "activities.change_emailtemplate"],
+    "national_sales_manager": ACTIVITIES_MANAGER,
+    "regional_sales_manager": ACTIVITIES_MANAGER,
+    "sales_rep": ACTIVITIES_REP,
+}
+for _code, _perms in ACTIVITIES_GRANTS.items():
+    DEFAULT_ROLES[_code]["permissions"].extend(_perms)
+
+
 def ensure_default_roles(*, overwrite: bool = False) -> int:
     """Create missing shipped roles (with their permissions); return how many were created."""
     from django.contrib.auth.models import Permission
