@@ -288,6 +288,25 @@ for _code, _perms in ACTIVITIES_GRANTS.items():
     DEFAULT_ROLES[_code]["permissions"].extend(_perms)
 
 
+# Quotes (frontoffice.quotes). Granted to existing shipped roles by quotes migration 0002.
+# Sales roles make and send quotes in their own scope; managers (and finance) approve
+# discounts above a rep's authority; clerks read them (and invoice accepted ones); auditors read.
+QUOTES_READ = ["quotes.view_quote"]
+QUOTES_SALES = [*QUOTES_READ, "quotes.add_quote", "quotes.change_quote", "quotes.send_quote"]
+QUOTES_APPROVER = [*QUOTES_SALES, "quotes.approve_quote"]
+QUOTES_GRANTS = {
+    "sales_rep": QUOTES_SALES,
+    "regional_sales_manager": QUOTES_APPROVER,
+    "national_sales_manager": QUOTES_APPROVER,
+    "finance_manager": QUOTES_APPROVER,
+    "accounts_clerk": QUOTES_READ,
+    "auditor": QUOTES_READ,
+    "administrator": QUOTES_READ,
+}
+for _code, _perms in QUOTES_GRANTS.items():
+    DEFAULT_ROLES[_code]["permissions"].extend(_perms)
+
+
 def ensure_default_roles(*, overwrite: bool = False) -> int:
     """Create missing shipped roles (with their permissions); return how many were created."""
     from django.contrib.auth.models import Permission
