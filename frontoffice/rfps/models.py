@@ -59,7 +59,12 @@ class Rfp(BaseModel):
         settings.AUTH_USER_MODEL, verbose_name=_("contributors"), blank=True, related_name="rfps_contributed"
     )
     region = models.ForeignKey(
-        "org.Region", verbose_name=_("region"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "org.Region",
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     opportunity = models.ForeignKey(
         "sales.Opportunity",
@@ -70,7 +75,10 @@ class Rfp(BaseModel):
         related_name="rfps",
     )
     language = models.CharField(
-        _("response language"), max_length=8, choices=[("sv", _("Swedish")), ("en", _("English"))], default="sv"
+        _("response language"),
+        max_length=8,
+        choices=[("sv", _("Swedish")), ("en", _("English"))],
+        default="sv",
     )
     status = models.CharField(
         _("status"), max_length=20, choices=RfpStatus.choices, default=RfpStatus.DRAFT, db_index=True
