@@ -29,7 +29,7 @@ def cents(value: Decimal | None) -> Decimal:
 
 
 def weighted_expr() -> ExpressionWrapper:
-    """amount × probability (percent); divide the sum by 100 (exact, in Python)."""
+    """amount x probability (percent); divide the sum by 100 (exact, in Python)."""
     return ExpressionWrapper(F("amount") * F("stage__probability"), output_field=_MONEY)
 
 
@@ -205,7 +205,7 @@ def month_range(start: datetime.date, months: int) -> list[datetime.date]:
 def forecast(
     *, user: Any, start: datetime.date, months: int = 6, owner: Any = None, region: Any = None
 ) -> Forecast:
-    """Weighted forecast of open opportunities (amount × stage probability) per month of
+    """Weighted forecast of open opportunities (amount x stage probability) per month of
     expected close, per rep, per region and for the company; plus the amount won per month
     (by closing date). Opportunities expected before ``start`` count in the first month
     (overdue pipeline is still pipeline)."""

@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from frontoffice.sales.views import opportunities, repeat, reports
 
 app_name = "sales"
-urlpatterns: list = []
+urlpatterns = [
+    *reports.urlpatterns,
+    *opportunities.urlpatterns,
+    *repeat.urlpatterns,
+]
