@@ -1,8 +1,7 @@
-from frontoffice.sales.views import opportunities, repeat, reports
+from frontoffice.sales.views import opportunities, reports
 
 app_name = "sales"
 urlpatterns = [
     *reports.urlpatterns,
     *opportunities.urlpatterns,
-    *repeat.urlpatterns,
 ]
