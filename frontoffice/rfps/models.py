@@ -38,6 +38,7 @@ class RfpStatus(models.TextChoices):
 OPEN_STATUSES = (RfpStatus.DRAFT, RfpStatus.IN_PROGRESS, RfpStatus.IN_REVIEW, RfpStatus.APPROVED)
 EDITABLE_STATUSES = (RfpStatus.DRAFT, RfpStatus.IN_PROGRESS)
 FINAL_STATUSES = (RfpStatus.WON, RfpStatus.LOST, RfpStatus.WITHDRAWN)
+OUTCOME_CHOICES = [(s.value, s.label) for s in FINAL_STATUSES]
 
 
 class Rfp(BaseModel):
@@ -290,6 +291,34 @@ class RfpEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.at:%Y-%m-%d}"
+
+    @property
+    def label(self) -> str:
+        return str(EVENT_LABELS.get(self.action, self.action))
+
+
+EVENT_LABELS = {
+    "created": _("Registered"),
+    "updated": _("Details changed"),
+    "started": _("Work started"),
+    "requirement_added": _("Requirement added"),
+    "requirements_imported": _("Requirements pasted"),
+    "requirement_assigned": _("Requirement assigned"),
+    "requirement_answered": _("Requirement answered"),
+    "requirement_reopened": _("Requirement reopened"),
+    "review_requested": _("Sent for review"),
+    "approved": _("Approved"),
+    "rejected": _("Sent back"),
+    "submitted": _("Submitted"),
+    "won": _("Won"),
+    "lost": _("Lost"),
+    "withdrawn": _("Withdrawn"),
+    "opportunity_won": _("Opportunity won"),
+    "opportunity_lost": _("Opportunity lost"),
+    "document_uploaded": _("Document uploaded"),
+    "answer_promoted": _("Answer added to the library"),
+    "deadline_alert": _("Deadline alert sent"),
+}
 
 
 class RfpAlert(models.Model):

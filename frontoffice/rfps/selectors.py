@@ -215,3 +215,9 @@ def _ts_safe(word: str) -> str:
 
 def library_get(*, user: Any, pk: Any) -> AnswerLibraryEntry:
     return get_visible_or_404(library_visible(user), user, pk=pk)
+
+
+def get_visible_party_or_404(user: Any, pk: Any, party_model: Any = None) -> Any:
+    from frontoffice.parties.models import Party
+
+    return get_visible_or_404(Party.objects.all(), user, pk=pk)
