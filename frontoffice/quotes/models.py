@@ -30,7 +30,9 @@ from frontoffice.core.scoping import ScopedQuerySet, ScopeRule
 
 # A quote follows its owner and region, like the customer record: a rep sees the quotes they
 # own, a regional manager their regions', finance the legal entity's.
-QUOTE_SCOPE = ScopeRule(legal_entity="legal_entity", region="region", location="party__location", owner="owner")
+QUOTE_SCOPE = ScopeRule(
+    legal_entity="legal_entity", region="region", location="party__location", owner="owner"
+)
 
 
 class QuoteCounter(models.Model):
@@ -78,7 +80,12 @@ class Quote(models.Model):
         blank=True,
     )
     region = models.ForeignKey(
-        "org.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        "org.Region",
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     issue_on = models.DateField(_("quote date"))
@@ -136,7 +143,9 @@ class Quote(models.Model):
             ("approve_quote", "Can approve discounts on quotes"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["legal_entity", "year", "number"], name="quotes_quote_number_unique"),
+            models.UniqueConstraint(
+                fields=["legal_entity", "year", "number"], name="quotes_quote_number_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100),
                 name="quotes_quote_discount_range",
@@ -153,6 +162,9 @@ class Quote(models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    def get_absolute_url(self) -> str:
+        return reverse("quotes:quote-detail", kwargs={"pk": self.pk})
+
     @property
     def reference(self) -> str:
         """The quote number as printed: ``Q2026-00007``."""
@@ -161,9 +173,6 @@ class Quote(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
-
-    def get_absolute_url(self) -> str:
-        return reverse("quotes:quote-detail", kwargs={"pk": self.pk})
 
     def delete(self, *args, **kwargs):
         # Last-line guard: numbers are gapless, so a quote is never deleted (decline or let expire).
@@ -244,7 +253,10 @@ class QuoteLink(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_rule = ScopeRule(
-        legal_entity="legal_entity", region="quote__region", location="quote__party__location", owner="quote__owner"
+        legal_entity="legal_entity",
+        region="quote__region",
+        location="quote__party__location",
+        owner="quote__owner",
     )
 
     class Meta:
