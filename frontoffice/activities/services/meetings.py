@@ -86,7 +86,8 @@ def _aware(value: datetime.datetime | None, tz: zoneinfo.ZoneInfo, field: str) -
     if timezone.is_naive(value):
         # fold=0: an ambiguous wall time (the repeated hour in autumn) is its first occurrence.
         value = value.replace(tzinfo=tz)
-    return value
+    # In UTC, so durations and comparisons are real time, not wall time, across a DST change.
+    return value.astimezone(datetime.UTC)
 
 
 def _check_times(starts_at: datetime.datetime, ends_at: datetime.datetime) -> None:
