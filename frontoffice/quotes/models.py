@@ -79,6 +79,14 @@ class Quote(models.Model):
         null=True,
         blank=True,
     )
+    opportunity = models.ForeignKey(
+        "sales.Opportunity",
+        verbose_name=_("opportunity"),
+        on_delete=models.PROTECT,
+        related_name="quotes",
+        null=True,
+        blank=True,
+    )
     region = models.ForeignKey(
         "org.Region",
         verbose_name=_("region"),

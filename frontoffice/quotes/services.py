@@ -966,8 +966,10 @@ def _win_opportunity(quote: Quote) -> None:
         return
     try:
         with transaction.atomic():
+            # The customer's acceptance closes it: a system action, on no one's permission.
             opportunity_win(
-                actor=quote.owner,
+                actor=None,
+                system=True,
                 opportunity=opportunity,
                 reason=_system_subject("Quote %(number)s accepted", number=quote.reference),
             )

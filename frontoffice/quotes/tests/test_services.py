@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from frontoffice.billing.models import Invoice
 from frontoffice.core.models import AuditEntry
 from frontoffice.parties.models import Interaction
+from frontoffice.parties.tests.factories import make_party
 from frontoffice.pricing.selectors import approval_history
 from frontoffice.quotes.models import Quote, QuoteCounter
 from frontoffice.quotes.services import (
@@ -345,3 +346,27 @@ def test_quotes_stay_inside_the_makers_scope(org, world):
         quote_line_add(actor=org.user("rep_south"), quote=quote, product=world.catalogue.exam)
     with pytest.raises(PermissionDenied):
         quote_line_add(actor=org.user("auditor"), quote=quote, product=world.catalogue.exam)
+
+
+def test_a_quote_from_an_opportunity_wins_it_when_accepted(org, world):
+    from frontoffice.sales.services import opportunity_create
+
+    rep = org.user("rep_north")
+    opportunity = opportunity_create(
+        actor=rep,
+        party=world.north,
+        name="Clinic refit",
+        amount="10000",
+        expected_close_on=datetime.date(2026, 4, 30),
+    )
+    other = make_party(rep, kind="organisation", organisation_name="Annan AB", first_name="")
+    with pytest.raises(ValidationError) as caught:
+        quote_create(actor=rep, party=other, opportunity=opportunity)
+    assert caught.value.error_dict["opportunity"][0].code == "other_customer"
+    quote = quote_create(
+        actor=rep, party=world.north, opportunity=opportunity, lines=[{"product": world.catalogue.exam}]
+    )
+    assert quote.opportunity == opportunity
+    quote_accept(quote=quote_send(actor=rep, quote=quote), name="Anna", confirmed=True)
+    opportunity.refresh_from_db()
+    assert opportunity.stage.kind == "won"
