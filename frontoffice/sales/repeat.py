@@ -652,6 +652,7 @@ class WorklistRow:
     party: Party
     rhythm: Rhythm
     suggestions: list[Suggestion]
+    quote_url: str | None = None  # set by the view: "new quote from the last order"
 
     @property
     def kind(self) -> str:

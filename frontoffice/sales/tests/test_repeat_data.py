@@ -62,7 +62,7 @@ def history(billing, org, without_pricing_app) -> History:
 
     alpha: Jan 5, Feb 4, Mar 8 (two invoices), Apr 6, May 7; a Jun 1 invoice wholly credited.
            Gaps 30, 32, 29, 31 → median 30.5 → 31 days; expected Jun 7; due from May 31;
-           overdue after Jun 15 (tolerance ceil(31 × 25 %) = 8).
+           overdue after Jun 15 (tolerance ceil(31 * 25 %) = 8).
            Equipment (chair) on Jan 5, Mar 8, May 7 (the Feb 4 chair line credited in full):
            gaps 62, 60 → 61 days, expected Jul 7.
     beta:  Jan 10, Mar 10, Apr 9 → gaps 59, 30 → median 44.5 → 45; expected May 24;
@@ -131,12 +131,12 @@ class World:
 
 @pytest.fixture
 def suggestion_world(billing, org, without_pricing_app) -> World:
-    """Who buys what (one invoice each, Mar 2–8, 2026):
+    """Who buys what (one invoice each, Mar 2-8, 2026):
 
     target (Rep North): X, V
     c1: X, Y, Z, Q      c2: X, Y, Z, Q      c3: X, Y, Q, Z (Z credited in full)
     c4: X, W            c5: V, Y            c6: V, Y
-    Q is inactive. Buyers of X other than target: c1–c4 (4); of V: c5, c6 (2).
+    Q is inactive. Buyers of X other than target: c1-c4 (4); of V: c5, c6 (2).
     For target: Y via X 3/4, via V 2/2 → Y "bought by 2 of 2 customers who also buy V";
     Z via X 2/4; W via X 1/4 (below the minimum of 2); Q inactive. Ranking: Y, Z.
     """
