@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Max
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -84,6 +85,11 @@ def max_upload_bytes() -> int:
 # ------------------------------------------------------------------ helpers
 
 
+def _field_error(field: str, message: str, code: str) -> ValidationError:
+    """An error about one field that keeps its code (for the API's ``code`` and for tests)."""
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
 def _event(rfp: Rfp, actor: Any, action: str, message: str = "", **data: Any) -> RfpEvent:
     actor_id = getattr(actor, "pk", None) if actor is not None and actor.is_authenticated else None
     return RfpEvent.objects.create(rfp=rfp, actor_id=actor_id, action=action, message=message, data=data)
@@ -109,7 +115,7 @@ def _staff_of(user: Any) -> Any:
 def _check_user_in_entity(user: Any, legal_entity_id: int, field: str) -> None:
     staff = _staff_of(user)
     if user is None or not user.is_active:
-        raise ValidationError({field: _("Choose an active user.")}, code="invalid_user")
+        raise _field_error(field, _("Choose an active user."), "invalid_user")
     if user.is_superuser:
         return
     if staff is None or not staff.active or staff.legal_entity_id != legal_entity_id:
@@ -164,15 +170,11 @@ def rfp_create(
     owner = owner or actor
     _check_user_in_entity(owner, party.legal_entity_id, "owner")
     if owner.pk != actor.pk and not actor.has_perm(APPROVE):
-        raise ValidationError(
-            {"owner": _("Only a manager can register an RFP for someone else.")}, code="owner"
-        )
+        raise _field_error("owner", _("Only a manager can register an RFP for someone else."), "owner")
     staff = _staff_of(owner)
     region = (staff.home_region if staff is not None else None) or party.region
     if opportunity is not None and opportunity.party_id != party.pk:
-        raise ValidationError(
-            {"opportunity": _("The opportunity belongs to another customer.")}, code="opportunity"
-        )
+        raise _field_error("opportunity", _("The opportunity belongs to another customer."), "opportunity")
     rfp = Rfp(
         legal_entity_id=party.legal_entity_id,
         party=party,
@@ -238,9 +240,7 @@ def rfp_update(*, actor: Any, rfp: Rfp, contributors: Iterable[Any] | None = Non
         rfp.region = (staff.home_region if staff is not None else None) or rfp.party.region
     opportunity = fields.get("opportunity")
     if opportunity is not None and opportunity.party_id != rfp.party_id:
-        raise ValidationError(
-            {"opportunity": _("The opportunity belongs to another customer.")}, code="opportunity"
-        )
+        raise _field_error("opportunity", _("The opportunity belongs to another customer."), "opportunity")
     for name, value in fields.items():
         if name == "owner" and value is None:
             continue
@@ -277,8 +277,8 @@ def requirement_add(
     position = _next_position(rfp)
     number = (number or "").strip() or str(position)
     if rfp.requirements.filter(number=number).exists():
-        raise ValidationError(
-            {"number": _("Requirement %(number)s exists already.") % {"number": number}}, code="duplicate"
+        raise _field_error(
+            "number", _("Requirement %(number)s exists already.") % {"number": number}, "duplicate"
         )
     if owner is not None:
         _check_user_in_entity(owner, rfp.legal_entity_id, "owner")
@@ -449,12 +449,12 @@ def requirement_answer(
     elif library_entry is not None:
         entry = AnswerLibraryEntry.objects.select_for_update().get(pk=library_entry.pk)
         if entry.legal_entity_id != rfp.legal_entity_id:
-            raise ValidationError(
-                {"library_entry": _("This library answer belongs to another company.")}, code="library"
+            raise _field_error(
+                "library_entry", _("This library answer belongs to another company."), "library"
             )
         if not entry.is_approved:
-            raise ValidationError(
-                {"library_entry": _("Only approved library answers can be reused.")}, code="not_approved"
+            raise _field_error(
+                "library_entry", _("Only approved library answers can be reused."), "not_approved"
             )
         requirement.answer = entry.answer
         requirement.source_entry = entry
@@ -465,8 +465,8 @@ def requirement_answer(
     else:
         text = (answer or "").strip()
         if not text:
-            raise ValidationError(
-                {"answer": _("Write an answer, or mark the requirement not applicable.")}, code="required"
+            raise _field_error(
+                "answer", _("Write an answer, or mark the requirement not applicable."), "required"
             )
         if requirement.source_entry_id and text != requirement.answer.strip():
             requirement.source_entry = None  # edited: no longer the library's wording
@@ -567,7 +567,7 @@ def rfp_reject(*, actor: Any, rfp: Rfp, comment: str) -> Rfp:
     rfp = _lock(actor, rfp, perm=APPROVE)
     _require_status(rfp, [RfpStatus.IN_REVIEW], _("Only an RFP in review can be sent back."))
     if not (comment or "").strip():
-        raise ValidationError({"comment": _("Say what needs to change.")}, code="required")
+        raise _field_error("comment", _("Say what needs to change."), "required")
     _set_status(rfp, actor, RfpStatus.IN_PROGRESS, "rejected", comment.strip())
     return rfp
 
@@ -603,14 +603,14 @@ def rfp_set_outcome(*, actor: Any, rfp: Rfp, outcome: str, reason: str) -> Rfp:
     A linked opportunity is won or lost with it through the sales services."""
     rfp = _lock(actor, rfp)
     if outcome not in OUTCOMES:
-        raise ValidationError({"outcome": _("Choose won, lost or withdrawn.")}, code="invalid")
+        raise _field_error("outcome", _("Choose won, lost or withdrawn."), "invalid")
     if outcome == RfpStatus.WITHDRAWN:
         _require_status(rfp, [*OPEN_STATUSES, RfpStatus.SUBMITTED], _("This RFP is closed already."))
     else:
         _require_status(rfp, [RfpStatus.SUBMITTED], _("Only a submitted response can be won or lost."))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": _("Give the reason for the outcome.")}, code="required")
+        raise _field_error("reason", _("Give the reason for the outcome."), "required")
     _set_status(rfp, actor, outcome, outcome, reason, outcome_reason=reason, closed_at=timezone.now())
     if rfp.opportunity_id and outcome in (RfpStatus.WON, RfpStatus.LOST):
         _close_opportunity(actor, rfp, outcome, reason)
@@ -646,27 +646,23 @@ def document_upload(*, actor: Any, rfp: Rfp, uploaded_file: Any) -> RfpDocument:
     name = (getattr(uploaded_file, "name", "") or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
     ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
     if ext not in ALLOWED_EXTENSIONS:
-        raise ValidationError(
-            {
-                "file": _("Files of this type cannot be uploaded. Allowed: %(types)s.")
-                % {"types": ", ".join(sorted(e.lstrip(".") for e in ALLOWED_EXTENSIONS))}
-            },
-            code="file_type",
+        raise _field_error(
+            "file",
+            _("Files of this type cannot be uploaded. Allowed: %(types)s.")
+            % {"types": ", ".join(sorted(e.lstrip(".") for e in ALLOWED_EXTENSIONS))},
+            "file_type",
         )
     limit = max_upload_bytes()
     if uploaded_file.size > limit:
-        raise ValidationError(
-            {"file": _("The file is larger than %(mb)s MB.") % {"mb": round(limit / 1024 / 1024, 1)}},
-            code="file_size",
+        raise _field_error(
+            "file", _("The file is larger than %(size)s.") % {"size": filesizeformat(limit)}, "file_size"
         )
     magic = ALLOWED_EXTENSIONS[ext]
     if magic is not None:
         head = uploaded_file.read(len(magic))
         uploaded_file.seek(0)
         if head != magic:
-            raise ValidationError(
-                {"file": _("The file's content does not match its type.")}, code="file_type"
-            )
+            raise _field_error("file", _("The file's content does not match its type."), "file_type")
     document = RfpDocument(
         rfp=rfp,
         original_name=name[:255],
