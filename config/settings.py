@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "frontoffice.activities",
     "frontoffice.quotes",
     "frontoffice.rfps",
+    "frontoffice.appointments",
+    "frontoffice.reception",
     "frontoffice.api",
     "frontoffice.demo",
 ]

@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from frontoffice.activities import api as activities_api
 from frontoffice.api.errors import api_not_found
 from frontoffice.api.views import RedocView, SchemaApi, SwaggerDocsView
+from frontoffice.appointments import api as appointments_api
 from frontoffice.billing.api import catalogue as billing_catalogue_api
 from frontoffice.billing.api import invoices as billing_invoices_api
 from frontoffice.billing.api import questions as billing_questions_api
@@ -18,6 +19,7 @@ from frontoffice.parties import api as parties_api
 from frontoffice.pricing import api as pricing_api
 from frontoffice.quotes import api as quotes_api
 from frontoffice.receivables.api import payments as receivables_payments_api
+from frontoffice.reception import api as reception_api
 from frontoffice.rfps import api as rfps_api
 from frontoffice.sales import api as sales_api
 
@@ -65,6 +67,8 @@ urlpatterns = [
     path("activities/", include(activities_api.urlpatterns)),
     path("quotes/", include(quotes_api.urlpatterns)),
     path("rfps/", include(rfps_api.urlpatterns)),
+    path("appointments/", include(appointments_api.urlpatterns)),
+    path("reception/", include(reception_api.urlpatterns)),
     # Last: any other path under /api/v1/, any method, gets the JSON 404 (also in DEBUG).
     re_path(r"^.*$", api_not_found),
 ]

@@ -1,0 +1,1 @@
+"""What the appointments app adds to the shell: navigation, search, personal data, panels."""
