@@ -1,7 +1,8 @@
-from frontoffice.sales.views import opportunities, reports
+from frontoffice.sales.views import opportunities, repeat, reports
 
 app_name = "sales"
 urlpatterns = [
     *reports.urlpatterns,
     *opportunities.urlpatterns,
+    *repeat.urlpatterns,
 ]

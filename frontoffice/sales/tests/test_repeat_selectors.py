@@ -117,9 +117,7 @@ def test_purchase_history_totals_net_out_credit_notes(history, org):
         ("GLV", Decimal("1000.00"), Decimal("10.000"), D(2026, 5, 7)),
     ]
     invoices = list(got.invoices)
-    assert [i.pk for i in invoices] == [
-        history.invoices[k].pk for k in ("a5", "a4", "a3b", "a3", "a2", "a1")
-    ]
+    assert [i.pk for i in invoices] == [history.invoices[k].pk for k in ("a5", "a4", "a3b", "a3", "a2", "a1")]
     assert history.invoices["a6"].pk not in {i.pk for i in invoices}
     feb = next(i for i in invoices if i.pk == history.invoices["a2"].pk)
     assert feb.kept_amount == Decimal("100.00")
