@@ -306,6 +306,24 @@ QUOTES_GRANTS = {
 for _code, _perms in QUOTES_GRANTS.items():
     DEFAULT_ROLES[_code]["permissions"].extend(_perms)
 
+# Appointments (frontoffice.appointments). Granted to existing shipped roles by appointments
+# migration 0002. Receptionists book at their own location; office managers also set up
+# resources, working hours, absences and appointment types.
+APPOINTMENTS_DESK = [
+    "appointments.view_appointment",
+    "appointments.add_appointment",
+    "appointments.change_appointment",
+    "appointments.view_resource",
+    "appointments.view_appointmenttype",
+]
+APPOINTMENTS_GRANTS = {
+    "receptionist": APPOINTMENTS_DESK,
+    "office_manager": [*APPOINTMENTS_DESK, "appointments.manage_resources"],
+    "administrator": [*APPOINTMENTS_DESK, "appointments.manage_resources"],
+}
+for _code, _perms in APPOINTMENTS_GRANTS.items():
+    DEFAULT_ROLES[_code]["permissions"].extend(_perms)
+
 
 def ensure_default_roles(*, overwrite: bool = False) -> int:
     """Create missing shipped roles (with their permissions); return how many were created."""
