@@ -353,11 +353,11 @@ def web_form(request: HttpRequest, key: str) -> HttpResponse:
     form = WebLeadForm(request.POST or None)
     context = {"form": form, "source": source, "thanks_url": reverse("leads:web-form-thanks", args=[key])}
     if request.method == "POST":
-        if form.is_bot:
-            return redirect("leads:web-form-thanks", key)  # the same answer, nothing stored
         if _rate_limited(request):
             context["limited"] = True
             return render(request, "leads/web_form.html", context, status=429)
+        if form.is_bot:
+            return redirect("leads:web-form-thanks", key)  # the same answer, nothing stored
         if form.is_valid():
             try:
                 lead_create(
