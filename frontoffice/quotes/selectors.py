@@ -102,7 +102,9 @@ def quotes_for_opportunity(*, user: Any, opportunity: Any) -> list[Quote]:
 
 
 def quote_customer_choices(*, user: Any) -> QuerySet[Party]:
-    return visible_to(Party.objects.filter(is_merged=False), user).order_by("display_name")
+    return visible_to(Party.objects.filter(merged_into__isnull=True, erased_at__isnull=True), user).order_by(
+        "display_name"
+    )
 
 
 def quote_product_choices(*, legal_entity: Any) -> QuerySet[Product]:
