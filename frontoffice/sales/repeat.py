@@ -140,14 +140,14 @@ def purchase_lines(*, user: Any) -> QuerySet[InvoiceLine]:
     )
 
 
-def _entity_pairs(legal_entity_ids: Iterable[int]) -> QuerySet[InvoiceLine]:
+def _entity_pairs(legal_entity_ids: Any) -> QuerySet[InvoiceLine]:
     """(customer, product) pairs bought (not wholly credited) in these legal entities, unscoped:
     the co-purchase counts behind the suggestions."""
     return (
         InvoiceLine.objects.filter(
             invoice__kind=Invoice.Kind.INVOICE,
             invoice__status__in=_ISSUED,
-            invoice__legal_entity_id__in=list(legal_entity_ids),
+            invoice__legal_entity_id__in=legal_entity_ids,
             product__isnull=False,
         )
         .alias(kept=F("net_amount") - _credited_line("net_amount"))
@@ -470,12 +470,8 @@ def suggestions_for(
     compiled_targets = _sql(targets_qs)
     if compiled_targets is None:
         return {}
-    scope = user_scope(user)
-    if scope.everything:
-        entity_ids = list(Party.objects.order_by().values_list("legal_entity_id", flat=True).distinct())
-    else:
-        entity_ids = [scope.legal_entity_id]
-    compiled_pairs = _sql(_entity_pairs(entity_ids))
+    targets = _customers(user=user, parties=parties, owner=owner, region=region)
+    compiled_pairs = _sql(_entity_pairs(targets.order_by().values("legal_entity_id")))
     if compiled_pairs is None:
         return {}
     pairs_sql, pairs_params = compiled_pairs

@@ -166,3 +166,17 @@ def test_customer_page_panel_is_hidden_without_purchases(billing, client_for, or
         client_for("rep_north").get(reverse("parties:party-detail", args=[profile.party.pk])).content.decode()
     )
     assert 'data-testid="purchase-rhythm-panel"' not in html
+
+
+def test_purchase_rhythm_panel_runs_a_constant_number_of_queries(
+    suggestion_world, org, rf, django_assert_max_num_queries
+):
+    request = rf.get("/")
+    request.user = org.user("rep_north")
+    request.user.has_perm(views.VIEW)  # load the permission cache, as the customer page has
+    with django_assert_max_num_queries(7):
+        context = views.party_panel_context(request, suggestion_world.target)
+    assert [s.product.code for s in context["suggestions"]] == ["Y", "Z"]
+    assert context["rhythm"].purchase_dates == 1
+    request.user = org.user("rep_south")
+    assert views.party_panel_context(request, suggestion_world.target) is None
