@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -23,6 +24,7 @@ from frontoffice.activities import selectors
 from frontoffice.activities.models import Activity, Meeting
 from frontoffice.activities.services import activities as activity_services
 from frontoffice.activities.services import links, meetings
+from frontoffice.api.errors import django_validation_error_to_drf
 from frontoffice.api.pagination import paginated_response
 from frontoffice.api.permissions import HasPerms
 from frontoffice.api.schema import READ_ERRORS, WRITE_ERRORS, error_responses
@@ -38,6 +40,28 @@ def _parse(serializer_class: type[serializers.Serializer], data: Any, request: R
     serializer = serializer_class(data=data, context={"request": request})
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+def _first_code(exc: DjangoValidationError) -> str:
+    for error in (
+        exc.error_list
+        if not hasattr(exc, "error_dict")
+        else [e for es in exc.error_dict.values() for e in es]
+    ):
+        if getattr(error, "code", None):
+            return error.code
+    return getattr(exc, "code", None) or "invalid"
+
+
+def _service(fn: Any, **kwargs: Any) -> Any:
+    """Call a service; its ValidationError becomes the API error with the service's first code
+    (also for field errors, e.g. ``conflict`` on ``starts_at``)."""
+    try:
+        return fn(**kwargs)
+    except DjangoValidationError as exc:
+        drf_exc = django_validation_error_to_drf(exc)
+        drf_exc.domain_code = _first_code(exc)  # type: ignore[attr-defined]
+        raise drf_exc from exc
 
 
 def _optional(request: Request, label: str, pk: Any) -> Any:
@@ -289,7 +313,7 @@ class ActivityListCreateApi(APIView):
             raise serializers.ValidationError({"owner": ["Unknown user."]})
         data["lead"] = _optional(request, "leads.Lead", data.pop("lead", None))
         data["opportunity"] = _optional(request, "sales.Opportunity", data.pop("opportunity", None))
-        activity = activity_services.activity_create(actor=request.user, owner=owner, **data)
+        activity = _service(activity_services.activity_create, actor=request.user, owner=owner, **data)
         fresh = selectors.activity_get(user=request.user, pk=activity.pk)
         return Response(ActivityOutputSerializer(fresh).data, status=status.HTTP_201_CREATED)
 
@@ -322,7 +346,7 @@ class ActivityCompleteApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         activity = selectors.activity_get(user=request.user, pk=pk)
         data = _parse(CompleteInputSerializer, request.data, request)
-        activity_services.activity_complete(actor=request.user, activity=activity, **data)
+        _service(activity_services.activity_complete, actor=request.user, activity=activity, **data)
         return Response(ActivityOutputSerializer(selectors.activity_get(user=request.user, pk=pk)).data)
 
 
@@ -357,7 +381,7 @@ class MeetingListCreateApi(APIView):
         data["office"] = _office(data.get("office"))
         data["lead"] = _optional(request, "leads.Lead", data.pop("lead", None))
         data["opportunity"] = _optional(request, "sales.Opportunity", data.pop("opportunity", None))
-        meeting = meetings.meeting_schedule(actor=request.user, **data)
+        meeting = _service(meetings.meeting_schedule, actor=request.user, **data)
         fresh = selectors.meeting_get(user=request.user, pk=meeting.pk)
         return Response(MeetingOutputSerializer(fresh).data, status=status.HTTP_201_CREATED)
 
@@ -389,7 +413,7 @@ class MeetingDetailApi(APIView):
         attendees = _attendees(data.pop("attendees")) if "attendees" in data else None
         if "office" in data:
             data["office"] = _office(data["office"])
-        meetings.meeting_update(actor=request.user, meeting=meeting, attendees=attendees, **data)
+        _service(meetings.meeting_update, actor=request.user, meeting=meeting, attendees=attendees, **data)
         return Response(MeetingOutputSerializer(selectors.meeting_get(user=request.user, pk=pk)).data)
 
 
@@ -407,7 +431,7 @@ class MeetingCancelApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         meeting = get_visible_or_404(Meeting.objects.all(), request.user, pk=pk)
         data = _parse(CancelInputSerializer, request.data, request)
-        meetings.meeting_cancel(actor=request.user, meeting=meeting, **data)
+        _service(meetings.meeting_cancel, actor=request.user, meeting=meeting, **data)
         return Response(MeetingOutputSerializer(selectors.meeting_get(user=request.user, pk=pk)).data)
 
 
@@ -425,7 +449,7 @@ class MeetingOutcomeApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         meeting = get_visible_or_404(Meeting.objects.all(), request.user, pk=pk)
         data = _parse(OutcomeInputSerializer, request.data, request)
-        meetings.meeting_record_outcome(actor=request.user, meeting=meeting, **data)
+        _service(meetings.meeting_record_outcome, actor=request.user, meeting=meeting, **data)
         return Response(MeetingOutputSerializer(selectors.meeting_get(user=request.user, pk=pk)).data)
 
 
