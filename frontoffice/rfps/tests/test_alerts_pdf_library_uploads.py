@@ -181,9 +181,9 @@ def test_library_full_text_search_on_postgresql_uses_index(world):
 
     from frontoffice.rfps.models import AnswerLibraryEntry
 
-    bare = AnswerLibraryEntry.objects.alias(fts=SearchVector("question", "answer", "tags", config="simple")).filter(
-        fts=SearchQuery("certification", config="simple")
-    )
+    bare = AnswerLibraryEntry.objects.alias(
+        fts=SearchVector("question", "answer", "tags", config="simple")
+    ).filter(fts=SearchQuery("certification", config="simple"))
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         sql, params = bare.values("id").query.sql_with_params()
