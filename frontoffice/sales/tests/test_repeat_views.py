@@ -134,6 +134,12 @@ def test_export_is_formula_safe_and_scoped(history, client_for, org):
     south = client_for("rep_south").get(WORKLIST, {"format": "csv"}).content.decode("utf-8-sig")
     assert "Alpha Tand AB" not in south and "Delta Syd AB" in south
     assert client_for("clerk").get(WORKLIST, {"format": "csv"}).status_code == 403
+    xlsx = client_for("rep_north").get(WORKLIST, {"format": "xlsx"})
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet["A2"].value == "=HYPERLINK(1)"
+    assert sheet["A2"].data_type == "s"  # text, never a formula
 
 
 def test_customer_history_page_and_denials(history, client_for):
