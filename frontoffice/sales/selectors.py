@@ -122,7 +122,7 @@ class Column:
 
 
 def board(
-    *, user: Any, owner: Any = None, region: Any = None, q: str = "", per_column: int = 30
+    *, user: Any, owner: Any = None, region: Any = None, q: str = "", per_column: int = 20
 ) -> list[Column]:
     """Open opportunities grouped by open stage: count, sum and weighted sum per column (one
     aggregate query) and the first ``per_column`` cards per column by expected close (one

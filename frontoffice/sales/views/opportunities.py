@@ -18,7 +18,10 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.middleware.csrf import get_token
+from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -180,14 +183,39 @@ def _board_context(request: HttpRequest, params: Any) -> dict[str, Any]:
     filters = form.filters()
     columns = selectors.board(user=request.user, **filters)
     closing = [s for s in selectors.stages_for(request.user) if s.kind != Stage.Kind.OPEN]
+    all_stages = [c.stage for c in columns] + closing
+    # Rendered once per column, not per card (the board has up to 150 cards): the "Move to"
+    # options with the column's stage selected, and the cards' URLs.
+    prefix = reverse("sales:opportunity-list")
+    for col in columns:
+        col.options = format_html_join(
+            "",
+            '<option value="{}" data-kind="{}"{}>{}</option>',
+            (
+                (s.pk, s.kind, mark_safe(" selected") if s.pk == col.stage.pk else "", s.name)
+                for s in all_stages
+            ),
+        )
+        for card in col.cards:
+            card.detail_url = f"{prefix}{card.pk}/"
+            card.move_url = f"{prefix}{card.pk}/move/"
+    board_query = params.urlencode() if hasattr(params, "urlencode") else ""
     return {
+        "csrf_input": format_html(
+            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
+        ),
+        "hidden_inputs": format_html(
+            '<input type="hidden" name="from" value="board"><input type="hidden" name="board_query" value="{}">'
+            '<input type="hidden" name="next" value="{}"><input type="hidden" name="reason" value="">',
+            board_query,
+            f"{reverse('sales:board')}?{board_query}" if board_query else reverse("sales:board"),
+        ),
         "filter_form": form,
         "columns": columns,
         "closing_stages": closing,
-        "all_stages": [c.stage for c in columns] + closing,
+        "all_stages": all_stages,
         "filters": filters,
         "can_change": request.user.has_perm("sales.change_opportunity"),
-        "board_query": params.urlencode() if hasattr(params, "urlencode") else "",
     }
 
 
