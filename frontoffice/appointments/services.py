@@ -94,6 +94,14 @@ def _locked_appointment(actor: Any, appointment: Appointment) -> Appointment:
         raise PermissionDenied(_("You cannot change this appointment.")) from None
 
 
+def _sync(target: Appointment, source: Appointment) -> Appointment:
+    """Copy the saved field values onto the caller's instance, so it is not left stale."""
+    if target is not source:
+        for f in Appointment._meta.concrete_fields:
+            setattr(target, f.attname, getattr(source, f.attname))
+    return source
+
+
 def _busy_range(appointment_type: AppointmentType, start_at: datetime.datetime, end_at: datetime.datetime):
     return (
         start_at - datetime.timedelta(minutes=appointment_type.buffer_before_minutes),
@@ -391,7 +399,7 @@ def appointment_move(
             },
         )
         _notify(appt, "update")
-    return appt
+    return _sync(appointment, appt)
 
 
 def appointment_cancel(*, actor: Any, appointment: Appointment, reason: str) -> Appointment:
@@ -427,7 +435,7 @@ def appointment_cancel(*, actor: Any, appointment: Appointment, reason: str) -> 
             actor=actor, action="appointments.appointment.cancelled", obj=appt, changes={"reason": reason}
         )
         _notify(appt, "cancel")
-    return appt
+    return _sync(appointment, appt)
 
 
 def appointment_mark_no_show(*, actor: Any, appointment: Appointment) -> Appointment:
@@ -458,7 +466,7 @@ def appointment_mark_no_show(*, actor: Any, appointment: Appointment) -> Appoint
             at=now,
         )
         audit_record(actor=actor, action="appointments.appointment.no_show", obj=appt)
-    return appt
+    return _sync(appointment, appt)
 
 
 def appointment_set_status(
@@ -519,7 +527,7 @@ def appointment_set_status(
             obj=appt,
             changes={"status": [current, status]},
         )
-    return appt
+    return _sync(appointment, appt)
 
 
 def appointment_follow_up(
@@ -532,6 +540,7 @@ def appointment_follow_up(
     notes: str = "",
 ) -> Appointment:
     """Book the next visit of a finished (or ongoing) visit in one step."""
+    appointment = Appointment.objects.select_related("location", "resource", "party").get(pk=appointment.pk)
     if appointment.status not in (S.DONE, S.IN_TREATMENT, S.CALLED_IN):
         raise ValidationError(
             _("A follow-up is booked from a visit that has taken place."), code="not_finished"

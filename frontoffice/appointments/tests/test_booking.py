@@ -36,9 +36,11 @@ def book(org, setup, start, *, resource=None, type_=None, party=None, user="rece
 
 
 def codes(exc: ValidationError) -> set[str]:
-    return {e.code for errors in exc.error_dict.values() for e in errors} if hasattr(exc, "error_dict") else {
-        e.code for e in exc.error_list
-    }
+    return (
+        {e.code for errors in exc.error_dict.values() for e in errors}
+        if hasattr(exc, "error_dict")
+        else {e.code for e in exc.error_list}
+    )
 
 
 def test_booking_creates_appointment_event_and_audit(org, setup):
@@ -49,7 +51,9 @@ def test_booking_creates_appointment_event_and_audit(org, setup):
     assert len(appt.booking_code) == 8
     assert appt.booked_by == org.user("receptionist")
     assert AppointmentEvent.objects.filter(appointment=appt, kind="booked").count() == 1
-    assert AuditEntry.objects.filter(action="appointments.appointment.booked", object_id=str(appt.pk)).exists()
+    assert AuditEntry.objects.filter(
+        action="appointments.appointment.booked", object_id=str(appt.pk)
+    ).exists()
 
 
 @pytest.mark.parametrize(
@@ -88,7 +92,9 @@ def test_opening_hours_win_over_working_hours(org, setup):
 
 
 def test_absence_blocks_booking(org, setup):
-    Absence.objects.create(resource=setup.dentist, start_at=at(TOMORROW, 8), end_at=at(TOMORROW, 12), reason="Course")
+    Absence.objects.create(
+        resource=setup.dentist, start_at=at(TOMORROW, 8), end_at=at(TOMORROW, 12), reason="Course"
+    )
     with pytest.raises(ValidationError) as exc:
         book(org, setup, at(TOMORROW, 11, 45))
     assert "absent" in codes(exc.value)
@@ -222,7 +228,9 @@ def test_follow_up_from_finished_visit(org, setup, now):
     appt = book(org, setup, at(TODAY, 10))
     user = org.user("receptionist")
     with pytest.raises(ValidationError):
-        appointment_follow_up(actor=user, appointment=appt, appointment_type=setup.cleaning, start_at=at(TOMORROW, 9))
+        appointment_follow_up(
+            actor=user, appointment=appt, appointment_type=setup.cleaning, start_at=at(TOMORROW, 9)
+        )
     now.move_to(at(TODAY, 10))
     appointment_set_status(actor=user, appointment=appt, status="checked_in")
     appointment_set_status(actor=user, appointment=appt, status="done")
