@@ -73,7 +73,9 @@ class RequirementForm(forms.Form):
 
 
 class RequirementImportForm(forms.Form):
-    text = forms.CharField(
+    # Not "text": the single-requirement form on the same page has a field of that name, and
+    # two inputs with one id would share one label.
+    requirements = forms.CharField(
         label=_("Paste requirements"),
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("One requirement per line, or CSV with the header number,text,mandatory."),

@@ -272,7 +272,9 @@ def requirement_add(request: HttpRequest, pk: int) -> HttpResponse:
 def requirement_import(request: HttpRequest, pk: int) -> HttpResponse:
     rfp = selectors.rfp_get(user=request.user, pk=pk)
     try:
-        made = services.requirements_import(actor=request.user, rfp=rfp, text=request.POST.get("text", ""))
+        made = services.requirements_import(
+            actor=request.user, rfp=rfp, text=request.POST.get("requirements", "")
+        )
     except ValidationError as exc:
         _flash_errors(request, exc)
     else:
