@@ -324,6 +324,36 @@ APPOINTMENTS_GRANTS = {
 for _code, _perms in APPOINTMENTS_GRANTS.items():
     DEFAULT_ROLES[_code]["permissions"].extend(_perms)
 
+# Reception (frontoffice.reception). Granted to existing shipped roles by reception migration
+# 0002. Receptionists check in, run the waiting room and log complaints at their own location,
+# and register prospective patients as leads (leads.add_lead); office managers also read the
+# feedback and the desk report and set up kiosks and waiting-time targets.
+RECEPTION_DESK = [
+    "reception.view_visit",
+    "reception.add_visit",
+    "reception.change_visit",
+    "reception.view_complaint",
+    "reception.add_complaint",
+    "reception.change_complaint",
+    "reception.view_waitingtarget",
+    "leads.add_lead",
+]
+RECEPTION_MANAGER = [
+    *RECEPTION_DESK,
+    "reception.view_visitfeedback",
+    "reception.view_desk_report",
+    "reception.view_kiosk",
+    "reception.manage_kiosks",
+    "reception.change_waitingtarget",
+]
+RECEPTION_GRANTS = {
+    "receptionist": RECEPTION_DESK,
+    "office_manager": RECEPTION_MANAGER,
+    "administrator": [p for p in RECEPTION_MANAGER if p != "leads.add_lead"],
+}
+for _code, _perms in RECEPTION_GRANTS.items():
+    DEFAULT_ROLES[_code]["permissions"].extend(p for p in _perms if p not in DEFAULT_ROLES[_code]["permissions"])
+
 
 def ensure_default_roles(*, overwrite: bool = False) -> int:
     """Create missing shipped roles (with their permissions); return how many were created."""
