@@ -370,3 +370,23 @@ def test_a_quote_from_an_opportunity_wins_it_when_accepted(org, world):
     quote_accept(quote=quote_send(actor=rep, quote=quote), name="Anna", confirmed=True)
     opportunity.refresh_from_db()
     assert opportunity.stage.kind == "won"
+
+
+def test_the_expiry_command_is_safe_to_run_twice(org, world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    quote = sent_quote(org, world, valid_until="2026-03-20")
+    out = StringIO()
+    call_command("quotes_expire", "--date", "2026-03-25", "--dry-run", stdout=out)
+    call_command("quotes_expire", "--date", "2026-03-25", stdout=out)
+    call_command("quotes_expire", "--date", "2026-03-25", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "1 quote(s) would expire (dry run).",
+        "1 quote(s) expired.",
+        "0 quote(s) expired.",
+    ]
+    quote.refresh_from_db()
+    assert quote.status == Quote.Status.EXPIRED
+    assert actions(quote)[-1] == "quotes.quote.expired"

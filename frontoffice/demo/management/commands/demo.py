@@ -381,6 +381,9 @@ class Command(BaseCommand):
             created, interactions = self._customers(demo, customers)
             vouchers = self._ledger(demo)
             billing = self._billing(demo)
+            from frontoffice.quotes.demo import seed_quotes
+
+            seed_quotes(demo.company, demo.users)
         if billing.get("products") or billing.get("price_profiles"):
             self.stdout.write(
                 _("Billing ready: %(products)d products, %(profiles)d billing and %(prices)d price profiles.")
