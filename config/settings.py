@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "frontoffice.rfps",
     "frontoffice.appointments",
     "frontoffice.reception",
+    "frontoffice.training",
     "frontoffice.api",
     "frontoffice.demo",
 ]

@@ -22,6 +22,7 @@ from frontoffice.receivables.api import payments as receivables_payments_api
 from frontoffice.reception import api as reception_api
 from frontoffice.rfps import api as rfps_api
 from frontoffice.sales import api as sales_api
+from frontoffice.training import api as training_api
 
 app_name = "api"
 
@@ -69,6 +70,7 @@ urlpatterns = [
     path("rfps/", include(rfps_api.urlpatterns)),
     path("appointments/", include(appointments_api.urlpatterns)),
     path("reception/", include(reception_api.urlpatterns)),
+    path("training/", include(training_api.urlpatterns)),
     # Last: any other path under /api/v1/, any method, gets the JSON 404 (also in DEBUG).
     re_path(r"^.*$", api_not_found),
 ]

@@ -1,0 +1,1 @@
+"""What the training app adds to the shell: navigation, search, personal data, panels."""
