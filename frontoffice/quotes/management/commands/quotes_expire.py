@@ -23,7 +23,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            day = datetime.date.fromisoformat(options["date"]) if options.get("date") else timezone.localdate()
+            day = (
+                datetime.date.fromisoformat(options["date"]) if options.get("date") else timezone.localdate()
+            )
         except ValueError as exc:
             raise CommandError("--date must be YYYY-MM-DD.") from exc
         if options["dry_run"]:
