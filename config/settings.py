@@ -264,6 +264,9 @@ SPECTACULAR_SETTINGS = {
         "InvoiceQuestionChannelEnum": "frontoffice.billing.models.InvoiceQuestion.Channel",
         "InvoiceQuestionStatusEnum": "frontoffice.billing.models.InvoiceQuestion.Status",
         "InteractionChannelEnum": "frontoffice.parties.models.Interaction.Channel",
+        "InteractionDirectionEnum": "frontoffice.parties.models.Interaction.Direction",
+        "ActivityKindEnum": "frontoffice.activities.models.Activity.Kind",
+        "ActivityDirectionEnum": "frontoffice.activities.models.Activity.Direction",
     },
 }
 
