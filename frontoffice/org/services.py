@@ -57,6 +57,8 @@ TOKEN_PREFIX = "fo_"  # noqa: S105 - a public prefix, not a secret
 INVITATION_VALID_FOR = timedelta(days=7)
 MANAGE_SETTINGS = "org.manage_settings"
 ADMINISTRATOR_ROLE = "administrator"
+# Called as hook(actor=, staff=) after a staff member is created (training: role curriculum).
+STAFF_CREATED_HOOKS: list[Any] = []
 
 LEGAL_ENTITY_FIELDS = [
     "name",
@@ -566,6 +568,8 @@ def staff_create(
     audit_created(
         actor=actor, obj=staff, fields=["user", "legal_entity", *STAFF_FIELDS], action="org.staff.created"
     )
+    for hook in STAFF_CREATED_HOOKS:
+        hook(actor=actor, staff=staff)
     return staff
 
 
@@ -881,6 +885,8 @@ def invitation_accept(*, token: str, username: str, password: str) -> Staff:
     audit_created(
         actor=user, obj=staff, fields=["user", "legal_entity", *STAFF_FIELDS], action="org.staff.created"
     )
+    for hook in STAFF_CREATED_HOOKS:
+        hook(actor=user, staff=staff)
     return staff
 
 
