@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from frontoffice.api.pagination import PageNumberPagination, paginated_response
 from frontoffice.api.permissions import HasPerms
-from frontoffice.api.schema import READ_ERRORS, WRITE_ERRORS, error_responses
+from frontoffice.api.schema import READ_ERRORS, WRITE_ERRORS, error_responses, language_choices
 from frontoffice.api.serializers import IdField, RefSerializer
 from frontoffice.core.scoping import get_visible_or_404
 from frontoffice.parties.models import Party
@@ -82,7 +82,7 @@ class QuoteInputSerializer(serializers.Serializer):
     party = IdField(help_text="Customer id.")
     opportunity = IdField(required=False, allow_null=True, help_text="Opportunity id (of the same customer).")
     valid_until = serializers.DateField(required=False)
-    language = serializers.ChoiceField(choices=["sv", "en"], required=False)
+    language = serializers.ChoiceField(choices=language_choices(), required=False, help_text="sv or en.")
     recipient_email = serializers.EmailField(required=False, allow_blank=True)
     intro = serializers.CharField(required=False, allow_blank=True, default="")
     terms = serializers.CharField(required=False, allow_blank=True, default="")

@@ -10,10 +10,12 @@ from django.utils.translation import gettext_lazy as _
 from frontoffice.core.registry import (
     NavItem,
     PartyPanel,
+    PersonalDataHandler,
     SearchHit,
     SearchProvider,
     register_nav,
     register_party_panel,
+    register_personal_data,
     register_search,
 )
 
@@ -60,6 +62,55 @@ def _search(user: Any, query: str, limit: int) -> list[SearchHit]:
     ]
 
 
+def _export(party: Any) -> list[dict[str, Any]]:
+    from frontoffice.quotes.models import Quote
+
+    return [
+        {
+            "number": quote.reference,
+            "status": quote.status,
+            "issue_on": quote.issue_on.isoformat(),
+            "valid_until": quote.valid_until.isoformat(),
+            "total_amount": f"{quote.total_amount:.2f}",
+            "currency": quote.currency,
+            "recipient_email": quote.recipient_email,
+            "accepted_by_name": quote.accepted_by_name,
+            "decline_reason": quote.decline_reason,
+            "intro": quote.intro,
+        }
+        for quote in Quote.objects.filter(party=party).order_by("year", "number")
+    ]
+
+
+def _erase(party: Any, actor: Any) -> int:
+    from frontoffice.quotes.models import Quote
+
+    # The quote stays (its number is part of a gapless series and invoices may cite it); who
+    # received, accepted or declined it, and why, is removed.
+    return Quote.objects.filter(party=party).update(
+        recipient_email="", accepted_by_name="", decline_reason="", intro=""
+    )
+
+
+def _count(party: Any) -> int:
+    from frontoffice.quotes.models import Quote
+
+    return Quote.objects.filter(party=party).count()
+
+
+register_personal_data(
+    PersonalDataHandler(
+        key="quotes",
+        label=_("Quotes"),
+        export=_export,
+        erase=_erase,
+        count=_count,
+        kept_reason=_(
+            "Kept without recipient, names and reasons: quote numbers are a gapless series and "
+            "invoices made from quotes refer to them."
+        ),
+    )
+)
 register_nav(NavItem("quotes", _("Quotes"), "quotes:quote-list", VIEW, order=34))
 register_search(SearchProvider("quotes", _("Quotes"), VIEW, _search))
 register_party_panel(PartyPanel("quotes", "quotes/partials/party_panel.html", _party_panel, order=40))

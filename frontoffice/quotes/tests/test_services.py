@@ -390,3 +390,14 @@ def test_the_expiry_command_is_safe_to_run_twice(org, world):
     quote.refresh_from_db()
     assert quote.status == Quote.Status.EXPIRED
     assert actions(quote)[-1] == "quotes.quote.expired"
+
+
+def test_personal_data_export_and_erasure_keep_the_numbered_quote(org, world):
+    from frontoffice.core.registry import registry
+
+    handler = next(h for h in registry.personal_data if h.key == "quotes")
+    quote = quote_decline(quote=sent_quote(org, world), reason="Anna Berg found it too dear")
+    assert handler.export(world.north)[0]["decline_reason"] == "Anna Berg found it too dear"
+    assert handler.erase(world.north, org.user("admin")) == 1
+    quote.refresh_from_db()
+    assert (quote.reference, quote.decline_reason, quote.recipient_email) == ("Q2026-00001", "", "")
