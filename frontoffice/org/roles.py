@@ -355,6 +355,44 @@ for _code, _perms in RECEPTION_GRANTS.items():
     DEFAULT_ROLES[_code]["permissions"].extend(p for p in _perms if p not in DEFAULT_ROLES[_code]["permissions"])
 
 
+# Training (frontoffice.training). Granted to existing shipped roles by training migration
+# 0002. Everyone takes courses; managers build and assign them, observe and coach their people
+# (row scope narrows to their reach; coaching to their line); the administrator also sets role
+# curricula, certification requirements and rubrics.
+TRAINING_LEARNER = ["training.view_course"]
+TRAINING_MANAGER = [
+    *TRAINING_LEARNER,
+    "training.add_course",
+    "training.change_course",
+    "training.assign_course",
+    "training.view_team_training",
+    "training.add_observation",
+    "training.view_observation",
+    "training.add_coachingnote",
+]
+TRAINING_GRANTS = {
+    "administrator": [
+        *TRAINING_LEARNER,
+        "training.add_course",
+        "training.change_course",
+        "training.assign_course",
+        "training.view_team_training",
+        "training.view_observation",
+        "training.manage_training",
+    ],
+    "national_sales_manager": TRAINING_MANAGER,
+    "regional_sales_manager": TRAINING_MANAGER,
+    "office_manager": TRAINING_MANAGER,
+    "finance_manager": TRAINING_MANAGER,
+    "sales_rep": TRAINING_LEARNER,
+    "receptionist": TRAINING_LEARNER,
+    "accounts_clerk": TRAINING_LEARNER,
+    "auditor": TRAINING_LEARNER,
+}
+for _code, _perms in TRAINING_GRANTS.items():
+    DEFAULT_ROLES[_code]["permissions"].extend(p for p in _perms if p not in DEFAULT_ROLES[_code]["permissions"])
+
+
 def ensure_default_roles(*, overwrite: bool = False) -> int:
     """Create missing shipped roles (with their permissions); return how many were created."""
     from django.contrib.auth.models import Permission
