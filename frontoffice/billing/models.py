@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from frontoffice.core.fields import MoneyField
@@ -447,6 +448,16 @@ class Invoice(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # Manual line prices below the customer's own price (services.discounts): the largest
+    # discount against the list price that nobody with the authority for it has approved
+    # yet, and the largest one approved through pricing's approvals. A draft is issued only
+    # when the first is not above the second.
+    discount_to_approve_percent = models.DecimalField(
+        _("discount waiting for approval (%)"), max_digits=5, decimal_places=2, default=Decimal("0.00")
+    )
+    discount_approved_percent = models.DecimalField(
+        _("discount approved (%)"), max_digits=5, decimal_places=2, default=Decimal("0.00")
+    )
 
     objects = InvoiceQuerySet.as_manager()
     scope_rule = CUSTOMER_SCOPE
@@ -495,6 +506,9 @@ class Invoice(models.Model):
     def __str__(self) -> str:
         return self.reference or str(_("Draft invoice %(id)s") % {"id": self.pk})
 
+    def get_absolute_url(self) -> str:
+        return reverse("billing:invoice-detail", args=[self.pk])
+
     @property
     def reference(self) -> str:
         """The invoice number as printed: prefix, year and number (e.g. F2026-00042)."""
@@ -505,6 +519,10 @@ class Invoice(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    @property
+    def needs_discount_approval(self) -> bool:
+        return self.discount_to_approve_percent > self.discount_approved_percent
 
     def delete(self, *args, **kwargs):
         # Last-line guard: issued invoices are legal documents and are never deleted.
@@ -539,6 +557,15 @@ class InvoiceLine(models.Model):
     )
     net_amount = MoneyField(_("amount excl. VAT"))
     price_source = models.CharField(_("price from"), max_length=100, blank=True)
+    # A price or discount typed on the line below the customer's own price: the discount it
+    # gives against the list price, and who had the discount authority for it (none: the
+    # draft needs approval before it is issued).
+    manual_discount_percent = models.DecimalField(
+        _("discount against the list price (%)"), max_digits=5, decimal_places=2, default=Decimal("0.00")
+    )
+    discount_authorised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     credits_line = models.ForeignKey(
         "self",
         verbose_name=_("credits line"),
@@ -871,6 +898,9 @@ class RecurringInvoice(BaseModel):
         _("every (months)"), default=1, validators=[MinValueValidator(1), MaxValueValidator(36)]
     )
     next_run_on = models.DateField(_("next invoice date"))
+    end_on = models.DateField(
+        _("last invoice date"), null=True, blank=True, help_text=_("No invoice is dated after this day.")
+    )
     active = models.BooleanField(_("active"), default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

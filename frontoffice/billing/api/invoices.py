@@ -33,9 +33,16 @@ from frontoffice.api.pagination import PageNumberPagination, paginated_response
 from frontoffice.api.permissions import HasPerms
 from frontoffice.api.schema import READ_ERRORS, WRITE_ERRORS, error_responses
 from frontoffice.api.serializers import IdField
+from frontoffice.billing.api import recurring as recurring_api
 from frontoffice.billing.models import Invoice, Unit
 from frontoffice.billing.selectors import invoices as selectors
+from frontoffice.billing.selectors.discounts import invoice_discount_state
 from frontoffice.billing.services.crediting import credit_note_create
+from frontoffice.billing.services.discounts import (
+    invoice_discount_approve,
+    invoice_discount_reject,
+    invoice_discount_submit,
+)
 from frontoffice.billing.services.invoicing import (
     MAX_KEY_LENGTH,
     invoice_draft_create,
@@ -191,6 +198,41 @@ class InvoiceSummarySerializer(serializers.ModelSerializer):
         return invoice.buyer_name or invoice.party.display_name
 
 
+class DiscountDecisionSerializer(serializers.Serializer):
+    action = serializers.CharField(
+        help_text="`submitted`, `self_approved`, `approved`, `rejected`, `withdrawn`."
+    )
+    actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
+    routed_to = serializers.CharField(source="routed_to.username", allow_null=True, default=None)
+    discount_percent = serializers.DecimalField(max_digits=5, decimal_places=2, coerce_to_string=True)
+    comment = serializers.CharField()
+    at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "BillingDiscountDecision"
+
+
+class DiscountApprovalSerializer(serializers.Serializer):
+    status = serializers.CharField(
+        help_text="`none` (no manual discount above its author's authority), `needs_approval` "
+        "(submit it), `pending` (routed to `routed_to`), `approved`."
+    )
+    discount_to_approve_percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        coerce_to_string=True,
+        help_text="The largest typed discount against the list price its author had no authority for.",
+    )
+    discount_approved_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, coerce_to_string=True
+    )
+    routed_to = serializers.CharField(source="routed_to.username", allow_null=True, default=None)
+    history = DiscountDecisionSerializer(many=True)
+
+    class Meta:
+        ref_name = "BillingDiscountApproval"
+
+
 class InvoiceOutputSerializer(InvoiceSummarySerializer):
     """One document with its lines, VAT per rate, buyer as billed and credit notes."""
 
@@ -200,6 +242,10 @@ class InvoiceOutputSerializer(InvoiceSummarySerializer):
     vat = serializers.SerializerMethodField(help_text="VAT per rate, on the sum of that rate's lines.")
     credit_notes = serializers.SerializerMethodField(help_text="Ids of the credit notes crediting it.")
     voucher_reference = serializers.CharField(source="voucher.reference", allow_null=True, default=None)
+    discount_approval = serializers.SerializerMethodField(
+        help_text="Typed prices below the customer's own price above their author's discount "
+        "authority: a draft is issued only once they are approved."
+    )
 
     class Meta(InvoiceSummarySerializer.Meta):
         ref_name = "BillingInvoice"
@@ -217,8 +263,15 @@ class InvoiceOutputSerializer(InvoiceSummarySerializer):
             "vat",
             "credit_notes",
             "voucher_reference",
+            "discount_approval",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(DiscountApprovalSerializer)
+    def get_discount_approval(self, invoice: Invoice) -> dict[str, Any]:
+        request = self.context.get("request")
+        state = invoice_discount_state(invoice=invoice, user=getattr(request, "user", None))
+        return DiscountApprovalSerializer(state).data
 
     @extend_schema_field(VatRowSerializer(many=True))
     def get_vat(self, invoice: Invoice) -> list[dict[str, Any]]:
@@ -527,7 +580,7 @@ class InvoiceIssueApi(APIView):
         "profile, sets the due date and OCR reference, and posts one voucher (receivables debit, "
         "revenue and VAT credits), all at once. `posting_rejected` with the ledger's violations "
         "if the voucher breaks a posting standard (nothing is written); `not_draft`, `no_lines`, "
-        "`zero_total`, `invalid_lines`. With an `Idempotency-Key`, a repeated call returns the "
+        "`zero_total`, `invalid_lines`, `discount_not_approved` (a typed price needs approval). With an `Idempotency-Key`, a repeated call returns the "
         "invoice issued the first time.",
         parameters=[INVOICE_ID, IDEMPOTENCY_HEADER],
         request=None,
@@ -584,6 +637,77 @@ class InvoiceCreditApi(APIView):
         return _detail(request, note, status.HTTP_201_CREATED)
 
 
+class DiscountCommentSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class InvoiceDiscountSubmitApi(APIView):
+    permission_classes = [IsAuthenticated, HasPerms]
+    required_perms = {"POST": [VIEW, "billing.change_invoice"]}
+
+    @extend_schema(
+        operation_id="billing_invoices_discount_submit",
+        summary="Submit a draft's typed discount for approval",
+        description="Within the caller's own discount authority it is approved at once; above "
+        "it, it is routed to the nearest manager whose authority covers it. Codes: "
+        "`nothing_to_approve`, `already_pending`, `no_approver`, `not_draft`.",
+        parameters=[INVOICE_ID],
+        request=None,
+        responses={200: InvoiceOutputSerializer, **WRITE_RESPONSES},
+    )
+    def post(self, request: Request, id: int) -> Response:
+        invoice = selectors.invoice_get(user=request.user, pk=id)
+        invoice_discount_submit(actor=request.user, invoice=invoice)
+        return _detail(request, invoice)
+
+
+class _InvoiceDiscountDecideApi(APIView):
+    permission_classes = [IsAuthenticated, HasPerms]
+    required_perms = {"POST": [VIEW, "pricing.approve_priceprofile"]}
+    decision = "approve"
+
+    def _decide(self, request: Request, id: int) -> Response:
+        invoice = selectors.invoice_get(user=request.user, pk=id)
+        comment = _parse(DiscountCommentSerializer, request.data, request)["comment"]
+        if self.decision == "approve":
+            invoice_discount_approve(actor=request.user, invoice=invoice, comment=comment)
+        else:
+            invoice_discount_reject(actor=request.user, invoice=invoice, comment=comment)
+        return _detail(request, invoice)
+
+
+class InvoiceDiscountApproveApi(_InvoiceDiscountDecideApi):
+    decision = "approve"
+
+    @extend_schema(
+        operation_id="billing_invoices_discount_approve",
+        summary="Approve a draft's typed discount",
+        description="For someone other than the one who submitted it, holding "
+        "`pricing.approve_priceprofile`, whose discount authority covers it. Codes: "
+        "`not_pending`, `self_approval`, `above_authority`.",
+        parameters=[INVOICE_ID],
+        request=DiscountCommentSerializer,
+        responses={200: InvoiceOutputSerializer, **WRITE_RESPONSES},
+    )
+    def post(self, request: Request, id: int) -> Response:
+        return self._decide(request, id)
+
+
+class InvoiceDiscountRejectApi(_InvoiceDiscountDecideApi):
+    decision = "reject"
+
+    @extend_schema(
+        operation_id="billing_invoices_discount_reject",
+        summary="Reject a draft's typed discount",
+        description="Same rules as approving; the `comment` is required (`comment_required`).",
+        parameters=[INVOICE_ID],
+        request=DiscountCommentSerializer,
+        responses={200: InvoiceOutputSerializer, **WRITE_RESPONSES},
+    )
+    def post(self, request: Request, id: int) -> Response:
+        return self._decide(request, id)
+
+
 urlpatterns = [
     path("invoices/", InvoiceListCreateApi.as_view(), name="billing-invoice-list"),
     path("invoices/<int:id>/", InvoiceDetailApi.as_view(), name="billing-invoice-detail"),
@@ -595,4 +719,22 @@ urlpatterns = [
     ),
     path("invoices/<int:id>/issue/", InvoiceIssueApi.as_view(), name="billing-invoice-issue"),
     path("invoices/<int:id>/credit/", InvoiceCreditApi.as_view(), name="billing-invoice-credit"),
+    path(
+        "invoices/<int:id>/discount/submit/",
+        InvoiceDiscountSubmitApi.as_view(),
+        name="billing-invoice-discount-submit",
+    ),
+    path(
+        "invoices/<int:id>/discount/approve/",
+        InvoiceDiscountApproveApi.as_view(),
+        name="billing-invoice-discount-approve",
+    ),
+    path(
+        "invoices/<int:id>/discount/reject/",
+        InvoiceDiscountRejectApi.as_view(),
+        name="billing-invoice-discount-reject",
+    ),
 ]
+
+# Recurring invoices live next to invoices under /api/v1/billing/ (mounted with these routes).
+urlpatterns += recurring_api.urlpatterns

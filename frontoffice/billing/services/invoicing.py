@@ -9,7 +9,9 @@ Invariants protected here:
   checked again when it is issued;
 - product lines take their price from the pricing app when it is installed
   (``frontoffice.pricing.selectors.line_price``), else the list price; a price or discount typed
-  on the line is kept and marked ``manual``; VAT code: the profile's override, else the
+  on the line is kept and marked ``manual``, and when it is below the customer's own price it
+  needs the typing person's discount authority, else approval before the draft is issued
+  (``services.discounts``); VAT code: the profile's override, else the
   product's; revenue account: the product's own when its own VAT code applies, else the VAT
   code's;
 - issuing happens in ONE transaction: the (series, year) counter row is locked
@@ -48,6 +50,12 @@ from frontoffice.billing.models import (
     Product,
     Unit,
     VatCode,
+)
+from frontoffice.billing.services.discounts import (
+    authorised_by,
+    discount_problem,
+    effective_discount,
+    invoice_discount_refresh,
 )
 from frontoffice.billing.services.ocr import invoice_payment_reference
 from frontoffice.billing.services.totals import (
@@ -386,12 +394,25 @@ def invoice_draft_update(*, actor: Any, invoice: Invoice, **changes: Any) -> Inv
     draft.save()
     if party_changed:
         for line in draft.lines.select_related(
-            "product__vat_code__revenue_account", "product__revenue_account"
+            "product__vat_code__revenue_account", "product__revenue_account", "discount_authorised_by"
         ):
             if line.product_id is not None:
                 _derive_product_line(draft, line, line.product, reprice=line.price_source != PRICE_MANUAL)
+                if line.price_source == PRICE_MANUAL:
+                    # The new customer's own price decides what the typed price gives away.
+                    values = {
+                        "price_source": line.price_source,
+                        "product": line.product,
+                        "quantity": line.quantity,
+                        "unit_price_amount": line.unit_price_amount,
+                        "discount_percent": line.discount_percent,
+                    }
+                    fields = _discount_fields(draft, values, actor=actor, line=line)
+                    line.manual_discount_percent = fields["manual_discount_percent"]
+                    line.discount_authorised_by = fields["discount_authorised_by"]
                 line.save()
         _refresh_totals(draft)
+        invoice_discount_refresh(actor=actor, invoice=draft)
     changed = diff(before, snapshot(draft, DRAFT_FIELDS))
     if changed:
         audit_record(actor=actor, action="billing.invoice.draft_updated", obj=draft, changes=changed)
@@ -444,6 +465,46 @@ def _derive_product_line(invoice: Invoice, line: InvoiceLine, product: Product, 
     line.net_amount = line_clean(
         quantity=line.quantity, unit_price=line.unit_price_amount, discount_percent=line.discount_percent
     ).net_amount
+
+
+def _discount_fields(
+    invoice: Invoice,
+    values: dict[str, Any],
+    *,
+    actor: Any,
+    line: InvoiceLine | None = None,
+    approver: Any = None,
+) -> dict[str, Any]:
+    """A manual line's discount against the list price beyond the customer's own price, and
+    who authorised it (``services.discounts``); nothing for lines priced by list or profile."""
+    if values["price_source"] != PRICE_MANUAL:
+        return {"manual_discount_percent": ZERO, "discount_authorised_by": None}
+    product = values["product"]
+    if product is None:
+        percent = effective_discount(
+            unit_price=values["unit_price_amount"],
+            discount_percent=values["discount_percent"],
+            list_price=None,
+            customer_price=None,
+        )
+    else:
+        price, discount, _source = _product_price(invoice, product, values["quantity"])
+        percent = effective_discount(
+            unit_price=values["unit_price_amount"],
+            discount_percent=values["discount_percent"],
+            list_price=product.unit_price_amount,
+            customer_price=(Decimal(price), Decimal(discount)),
+        )
+    return {
+        "manual_discount_percent": percent,
+        "discount_authorised_by": authorised_by(
+            actor=actor,
+            legal_entity_id=invoice.legal_entity_id,
+            percent=percent,
+            line=line,
+            approver=approver,
+        ),
+    }
 
 
 def _merge(errors: dict[str, list[ValidationError]], exc: ValidationError) -> None:
@@ -529,13 +590,18 @@ def _line_values(
         error("unit", _("Choose a unit from the list."), "invalid_unit")
 
     clean = None
-    if product_obj is not None and not manual:
+    if product_obj is not None and (not manual or price is None):
         try:
             qty = line_clean(quantity=quantity, unit_price="0").quantity
         except ValidationError as exc:
             _merge(errors, exc)
         else:
-            price, discount, source = _product_price(invoice, product_obj, qty)
+            if manual:
+                # Only a discount was typed on a new product line: it applies to the
+                # customer's unit price (the list price, or a profile's fixed price).
+                price = _product_price(invoice, product_obj, qty)[0]
+            else:
+                price, discount, source = _product_price(invoice, product_obj, qty)
     try:
         clean = line_clean(
             quantity=quantity,
@@ -578,6 +644,7 @@ def invoice_line_add(
     discount_percent: Any = None,
     vat_code: Any = None,
     unit: str | None = None,
+    discount_authorised_by: Any = None,
 ) -> InvoiceLine:
     """Add a line to a draft and recompute its totals.
 
@@ -586,6 +653,12 @@ def invoice_line_add(
     ``manual``. A free-text line needs a description, unit price and VAT code. Errors name
     each bad field (quantity > 0, price >= 0, discount 0-100 %, known active VAT code).
     Needs ``billing.change_invoice``.
+
+    A typed price below the customer's own price needs the actor's discount authority, else
+    approval before issuing (``services.discounts``). ``discount_authorised_by`` (services
+    only, never user input): the person whose approval of the source document covers the
+    typed prices, e.g. the approver of the quote the line comes from; their authority is
+    checked too.
     """
     _check_actor(actor, CHANGE_PERM, invoice.legal_entity_id)
     draft = _locked_draft(invoice)
@@ -600,9 +673,11 @@ def invoice_line_add(
         vat_code=vat_code,
         unit=unit,
     )
+    values.update(_discount_fields(draft, values, actor=actor, approver=discount_authorised_by))
     last = draft.lines.aggregate(last=models.Max("line_no"))["last"] or 0
     line = InvoiceLine.objects.create(invoice=draft, line_no=last + 1, **values)
     _refresh_totals(draft)
+    invoice_discount_refresh(actor=actor, invoice=draft)
     audit_record(
         actor=actor,
         action="billing.invoice.line_added",
@@ -641,10 +716,12 @@ def invoice_line_update(*, actor: Any, line: InvoiceLine, **changes: Any) -> Inv
         product=None,
         **{name: changes.get(name, _UNSET) for name in LINE_FIELDS},
     )
+    values.update(_discount_fields(draft, values, actor=actor, line=current))
     for name, value in values.items():
         setattr(current, name, value)
     current.save()
     _refresh_totals(draft)
+    invoice_discount_refresh(actor=actor, invoice=draft)
     after = f"{current.quantity} x {current.description} {current.unit_price_amount}"
     audit_record(
         actor=actor,
@@ -669,6 +746,7 @@ def invoice_line_remove(*, actor: Any, line: InvoiceLine) -> Invoice:
     for later in draft.lines.filter(line_no__gt=current.line_no).order_by("line_no"):
         InvoiceLine.objects.filter(pk=later.pk).update(line_no=F("line_no") - 1)
     _refresh_totals(draft)
+    invoice_discount_refresh(actor=actor, invoice=draft)
     audit_record(
         actor=actor,
         action="billing.invoice.line_removed",
@@ -765,6 +843,9 @@ def _problem(item: _Issuing, settings: BillingSettings, currency: str) -> Valida
         )
     if not item.lines:
         return ValidationError(_("Add at least one line before issuing the invoice."), code="no_lines")
+    discount = discount_problem(invoice)
+    if discount is not None:
+        return discount
     problems = []
     for line in item.lines:
         if not line.vat_code.active:
@@ -1135,7 +1216,8 @@ def invoice_issue(*, actor: Any, invoice: Invoice, idempotency_key: str | None =
     Needs ``billing.issue_invoice`` (and the ledger's ``finance.post_journalentry``) in the
     invoice's legal entity. Raises ``PostingRejected`` with the ledger's violations (nothing
     is written), or ``ValidationError`` (``not_draft``, ``no_lines``, ``zero_total``,
-    ``invalid_lines``, ``no_billing_profile``, ``idempotency_key_reused``). With an
+    ``invalid_lines``, ``no_billing_profile``, ``discount_not_approved``,
+    ``idempotency_key_reused``). With an
     ``idempotency_key``, a repeated call returns the invoice issued the first time.
     """
     require_perm(actor, ISSUE_PERM)

@@ -671,7 +671,7 @@ def _corrected_invoice(
         source_type="invoice_question",
         source_id=str(question.pk),
     )
-    invoice_line_add(
+    new_line = invoice_line_add(
         actor=actor,
         invoice=draft,
         product=line.product_id,
@@ -681,7 +681,26 @@ def _corrected_invoice(
         discount_percent=line.discount_percent,
         vat_code=line.vat_code,
         unit=line.unit,
+        # A price typed on the original line stays authorised by whoever authorised it, as long
+        # as the correction does not lower it.
+        discount_authorised_by=line.discount_authorised_by
+        if unit_price is None or Decimal(unit_price) >= line.unit_price_amount
+        else None,
     )
+    draft.refresh_from_db()
+    if draft.needs_discount_approval:
+        # A corrected price below the customer's own price is a discount like any other: the
+        # resolver needs the authority for it (PRODUCT.md: above a user's limit, someone whose
+        # limit covers it decides). Nothing is written.
+        raise ValidationError(
+            _(
+                "The corrected price is %(discount)s %% below the list price, above your discount "
+                "authority. Ask someone whose authority covers it to resolve this question, or "
+                "resolve it with a credit note and invoice the line as a draft for approval."
+            )
+            % {"discount": f"{new_line.manual_discount_percent:.2f}".rstrip("0").rstrip(".")},
+            code="discount_not_approved",
+        )
     return invoice_issue(actor=actor, invoice=draft)
 
 

@@ -83,19 +83,22 @@ def ledger_totals(legal_entity) -> tuple[Decimal, Decimal]:
 def test_a_full_credit_brings_the_customers_receivable_back_to_zero(
     org, billing, customer, lines, whole_krona, parts
 ):
+    # Typed discounts by someone whose discount authority covers them (the approval of typed
+    # prices is tested in test_invoice_discounts): the finance manager drafts, the clerk issues.
     clerk = org.user("clerk")
+    manager = org.user("finance_manager")
     try:
         with transaction.atomic():
             BillingSettings.objects.filter(legal_entity=billing).update(round_to_whole_krona=whole_krona)
             draft = invoice_draft_create(
-                actor=clerk, legal_entity=billing, party=customer.party, issue_on=ISSUE_DAY
+                actor=manager, legal_entity=billing, party=customer.party, issue_on=ISSUE_DAY
             )
             for index, (code, price, quantity, discount) in enumerate(lines):
                 product = Product.objects.filter(
                     legal_entity=billing, code=f"P{index}"
                 ).first() or make_product(billing, f"P{index}", price="1.00", vat_code=code)
                 invoice_line_add(
-                    actor=clerk,
+                    actor=manager,
                     invoice=draft,
                     product=product,
                     quantity=quantity,

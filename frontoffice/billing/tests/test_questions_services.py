@@ -464,10 +464,30 @@ def test_resolving_by_credit_note_brings_the_lines_amount_back(org, invoice, lin
     assert note.voucher is not None
 
 
+def test_a_corrected_price_below_list_needs_the_resolvers_discount_authority(org, invoice, link):
+    """800 instead of 850 is 5.89 % off the list price: above a clerk's authority (0 %)."""
+    question = ask(link, category="pricing", body="The agreed price was 800 kr a check-up.")
+    with pytest.raises(ValidationError) as error:
+        question_resolve(
+            actor=org.user("clerk"),
+            question=question,
+            explanation="Credited and invoiced again at 800 kr.",
+            credit=True,
+            corrected_unit_price=D("800.00"),
+        )
+    assert error.value.code == "discount_not_approved"
+    assert "5.89 %" in error.value.messages[0]
+    question.refresh_from_db()
+    assert (question.status, question.credit_note_id) == ("open", None)
+    assert not Invoice.objects.filter(kind="credit_note").exists()
+    assert Invoice.objects.count() == 1
+
+
 def test_a_full_line_credit_and_a_corrected_invoice(org, invoice, link):
     question = ask(link, category="pricing", body="The agreed price was 800 kr a check-up.")
+    # The finance manager's discount authority covers the corrected price.
     question = question_resolve(
-        actor=org.user("clerk"),
+        actor=org.user("finance_manager"),
         question=question,
         explanation="Credited and invoiced again at 800 kr.",
         credit=True,

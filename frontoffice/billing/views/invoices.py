@@ -36,7 +36,13 @@ from frontoffice.billing.forms_invoices import (
 )
 from frontoffice.billing.models import BillingSettings, Invoice
 from frontoffice.billing.selectors import invoices as selectors
+from frontoffice.billing.selectors.discounts import invoice_discount_state
 from frontoffice.billing.services.crediting import credit_note_create
+from frontoffice.billing.services.discounts import (
+    invoice_discount_approve,
+    invoice_discount_reject,
+    invoice_discount_submit,
+)
 from frontoffice.billing.services.invoicing import (
     invoice_draft_create,
     invoice_draft_update,
@@ -349,6 +355,7 @@ def _context(request: HttpRequest, invoice: Invoice, **extra: Any) -> dict[str, 
         "can_credit": can_credit,
         "can_view_voucher": invoice.voucher_id is not None and user.has_perm("finance.view_journalentry"),
         "violations": [],
+        "discount": invoice_discount_state(invoice=invoice, user=user) if is_draft else None,
         **extra,
     }
     if can_edit:
@@ -520,6 +527,47 @@ def invoice_issue_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("billing:invoice-detail", pk=issued.pk)
 
 
+# ---------------------------------------------------------------- discount approval
+
+
+@_permission(CHANGE)
+@require_POST
+def invoice_discount_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask approval of the draft's manual discount (routed to someone whose authority covers it)."""
+    invoice = selectors.invoice_get(user=request.user, pk=pk)
+    try:
+        invoice_discount_submit(actor=request.user, invoice=invoice)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        invoice.refresh_from_db()
+        if invoice.needs_discount_approval:
+            messages.success(request, _("Submitted for approval."))
+        else:
+            messages.success(request, _("Approved: the discount is within your own authority."))
+    return redirect("billing:invoice-detail", pk=pk)
+
+
+@_permission("pricing.approve_priceprofile")
+@require_POST
+def invoice_discount_decide_view(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    """Approve or reject the draft's pending discount (a rejection needs a comment)."""
+    invoice = selectors.invoice_get(user=request.user, pk=pk)
+    comment = request.POST.get("comment", "")
+    try:
+        if decision == "approve":
+            invoice_discount_approve(actor=request.user, invoice=invoice, comment=comment)
+        else:
+            invoice_discount_reject(actor=request.user, invoice=invoice, comment=comment)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(
+            request, _("Discount approved.") if decision == "approve" else _("Discount rejected.")
+        )
+    return redirect("billing:invoice-detail", pk=pk)
+
+
 @_permission(ISSUE)
 @require_http_methods(["GET", "POST"])
 def invoice_credit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -576,4 +624,17 @@ urlpatterns = [
     path("invoices/<int:pk>/lines/<int:line_pk>/delete/", invoice_line_delete, name="invoice-line-delete"),
     path("invoices/<int:pk>/issue/", invoice_issue_view, name="invoice-issue"),
     path("invoices/<int:pk>/credit/", invoice_credit, name="invoice-credit"),
+    path("invoices/<int:pk>/discount/submit/", invoice_discount_submit_view, name="invoice-discount-submit"),
+    path(
+        "invoices/<int:pk>/discount/approve/",
+        invoice_discount_decide_view,
+        {"decision": "approve"},
+        name="invoice-discount-approve",
+    ),
+    path(
+        "invoices/<int:pk>/discount/reject/",
+        invoice_discount_decide_view,
+        {"decision": "reject"},
+        name="invoice-discount-reject",
+    ),
 ]
