@@ -1,4 +1,4 @@
-from frontoffice.billing.views import catalogue, customer, delivery, invoices, questions
+from frontoffice.billing.views import catalogue, customer, delivery, invoices, questions, recurring
 
 app_name = "billing"
 urlpatterns = [
@@ -7,4 +7,5 @@ urlpatterns = [
     *delivery.urlpatterns,
     *customer.urlpatterns,
     *questions.urlpatterns,
+    *recurring.urlpatterns,
 ]
