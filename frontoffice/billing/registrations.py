@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from frontoffice.billing.personal_data import BILLING_PROFILES_HANDLER
+from frontoffice.billing.personal_data import BILLING_PROFILES_HANDLER, INVOICE_QUESTIONS_HANDLER
 from frontoffice.billing.views import invoices as invoice_views
 from frontoffice.core.registry import NavItem, register_nav, register_personal_data
 
@@ -30,8 +30,19 @@ register_nav(
 )
 register_nav(
     NavItem(
+        "recurring-invoices",
+        _("Recurring invoices"),
+        "billing:recurring-list",
+        "billing.view_invoice",
+        order=37,
+    )
+)
+register_nav(
+    NavItem(
         "invoice-questions", _("Invoice questions"), "billing:question-list", "billing.view_invoice", order=36
     )
 )
 # Billing profiles hold personal data: GDPR export includes them, erasure anonymises them.
 register_personal_data(BILLING_PROFILES_HANDLER)
+# Invoice questions hold the asker's name, e-mail and words: exported, and anonymised on erasure.
+register_personal_data(INVOICE_QUESTIONS_HANDLER)
