@@ -152,3 +152,134 @@ def _profiles(company: Any, clerk: Any) -> int:
 
 def _can_create(user: Any, party: Party) -> bool:
     return user.has_perm("billing.add_billingprofile") and billing_profile_in_reach(actor=user, party=party)
+
+
+# ---------------------------------------------------------------- invoices, payments, questions
+
+DEMO_INVOICES = 30
+# Products the demo invoices use (VAT-exempt dental care, goods at 25 %, consulting, lunch).
+INVOICE_PRODUCTS = ["TV-UND", "TV-RTG", "TV-PROF", "HY-ELTB", "HY-TKR", "KO-TIM", "KO-LUNCH", "KO-BROS"]
+
+
+def seed_invoices(company: Any, users: dict[str, Any]) -> dict[str, int]:
+    """Invoices of the last months, issued through the services, and what happened to them:
+    most are paid (payments matched by their OCR reference, through ``receivables``), a few
+    are overdue (one with a reminder), one is credited, two customers have asked about a line
+    (open), and one question was answered, resolved and rated.
+
+    Needs billing set up with customer profiles (``seed_billing``). Runs once: a company that
+    already has invoices gets nothing more. Invoice dates stay inside the ledger's current
+    fiscal year. Returns the counts created.
+    """
+    import datetime
+    import random
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from frontoffice.billing.models import Invoice, InvoiceQuestion
+    from frontoffice.billing.services.crediting import credit_note_create
+    from frontoffice.billing.services.invoicing import (
+        invoice_draft_create,
+        invoice_line_add,
+        invoices_issue_batch,
+    )
+    from frontoffice.billing.services.links import link_create
+    from frontoffice.billing.services.questions import (
+        question_ask_by_customer,
+        question_rate,
+        question_reply,
+        question_resolve,
+    )
+    from frontoffice.receivables.models import Reminder
+    from frontoffice.receivables.services.payments import payment_register
+    from frontoffice.receivables.services.reminders import reminder_send
+
+    counts = {"invoices": 0, "payments": 0, "reminders": 0, "credit_notes": 0, "questions": 0}
+    if Invoice.objects.filter(legal_entity=company).exists():
+        return counts
+    profiles = list(BillingProfile.objects.filter(legal_entity=company, active=True).select_related("party"))
+    products = {p.code: p for p in Product.objects.filter(legal_entity=company, code__in=INVOICE_PRODUCTS)}
+    if not profiles or not products:
+        return counts
+    clerk = users.get("clerk") or users["cfo"]
+    rng = random.Random(11)
+    today = timezone.localdate()
+    start = max(datetime.date(today.year, 1, 1), today - datetime.timedelta(days=150))
+    span = max((today - start).days - 3, 1)
+
+    drafts = []
+    for index in range(DEMO_INVOICES):
+        profile = profiles[index % len(profiles)]
+        issue_on = start + datetime.timedelta(days=span * index // DEMO_INVOICES)
+        draft = invoice_draft_create(
+            actor=clerk, legal_entity=company, party=profile.party, issue_on=issue_on
+        )
+        for code in rng.sample(sorted(products), rng.randint(1, 3)):
+            quantity = "1" if code.startswith("TV") else str(rng.randint(1, 6))
+            invoice_line_add(actor=clerk, invoice=draft, product=products[code], quantity=quantity)
+        drafts.append(draft)
+    issued = invoices_issue_batch(actor=clerk, invoices=drafts)
+    counts["invoices"] = len(issued)
+
+    # Paid: the older invoices, mostly on time, one in part; overdue: every fourth old one.
+    overdue = []
+    for index, invoice in enumerate(issued):
+        paid_on = invoice.issue_on + datetime.timedelta(days=min(invoice.payment_terms_days, 20))
+        if paid_on >= today:
+            continue
+        if index % 4 == 3:
+            overdue.append(invoice)
+            continue
+        amount = invoice.total_amount if index % 9 else (invoice.total_amount / 2).quantize(Decimal("0.01"))
+        payment_register(
+            actor=clerk,
+            legal_entity=company,
+            paid_on=paid_on,
+            amount=amount,
+            payer_name=invoice.buyer_name,
+            reference=invoice.payment_reference,
+            party=invoice.party,
+        )
+        counts["payments"] += 1
+    for invoice in overdue[:1]:
+        invoice.refresh_from_db()
+        if invoice.due_on < today:
+            channel = Reminder.Channel.EMAIL if invoice.buyer_email else Reminder.Channel.LETTER
+            reminder_send(actor=clerk, invoice=invoice, channel=channel)
+            counts["reminders"] += 1
+
+    # A credit note for the newest invoice's whole amount (the customer cancelled the order).
+    recent = [i for i in issued if i.issue_on >= today - datetime.timedelta(days=40)] or issued[-5:]
+    credit_note_create(actor=clerk, invoice=recent[-1], reason="Beställningen avbokad av kunden.")
+    counts["credit_notes"] = 1
+
+    # Questions on the invoice pages: two open, one answered, resolved and rated.
+    asked = []
+    for invoice, category, body, name in (
+        (
+            recent[0],
+            InvoiceQuestion.Category.PRICING,
+            "Varför är priset högre än förra gången?",
+            "Karin Lind",
+        ),
+        (recent[1], InvoiceQuestion.Category.QUANTITY, "Vi beställde färre än vad som står här.", "Per Ek"),
+        (recent[2], InvoiceQuestion.Category.OTHER, "Vad avser den här raden?", "Eva Holm"),
+    ):
+        link = link_create(actor=clerk, invoice=invoice).link
+        question = question_ask_by_customer(
+            link=link,
+            line=invoice.lines.order_by("line_no").first(),
+            category=category,
+            body=body,
+            customer_name=name,
+        )
+        asked.append((link, question))
+        counts["questions"] += 1
+    link, question = asked[-1]
+    question_reply(
+        actor=clerk, question=question, body="Raden avser vårt besök hos er och det material som användes."
+    )
+    question_resolve(actor=clerk, question=question, explanation="Raden förklarad för kunden.")
+    question_rate(link=link, question=question, rating=5, comment="Snabbt och tydligt svar, tack!")
+    return counts

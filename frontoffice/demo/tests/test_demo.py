@@ -88,7 +88,8 @@ def test_demo_customers_have_normalised_contact_data_and_past_interactions(demo:
     assert len(interactions) > 0
     now = timezone.now()
     assert all(now - timedelta(days=91) < i.started_at < now for i in interactions)
-    assert all(i.ended_at > i.started_at for i in interactions)
+    # Billing's demo adds contacts without an end (open invoice questions, reminders).
+    assert all(i.ended_at > i.started_at for i in interactions if i.ended_at is not None)
     assert {i.kind for i in interactions} >= {"visit", "call", "meeting"}
 
 
@@ -140,3 +141,46 @@ def test_demo_scopes_customers_per_role(demo: str) -> None:
     assert (
         visible_to(Party.objects.all(), users["reception"]).filter(location__kind="sales_office").count() == 0
     )
+
+
+def test_demo_issues_invoices_with_payments_a_reminder_a_credit_note_and_questions(demo: str) -> None:
+    """Invoices of the last months went through the services: numbered gaplessly per series and
+    year, each with its voucher, the ledger balanced and receivables (1510) equal to the open
+    amounts; payments, one reminder, one credit note and customers' questions exist."""
+    from decimal import Decimal
+
+    from django.db.models import Sum
+
+    from frontoffice.billing.models import Invoice, InvoiceQuestion
+    from frontoffice.finance.models import JournalLine
+    from frontoffice.receivables.models import Payment, Reminder
+
+    company = LegalEntity.objects.get()
+    documents = Invoice.objects.filter(legal_entity=company).exclude(status="draft")
+    assert documents.filter(kind="invoice").count() == 30
+    assert documents.filter(kind="credit_note").count() == 1
+    assert documents.filter(voucher__isnull=True).count() == 0
+    for series_id, year in set(documents.values_list("series_id", "year")):
+        numbers = sorted(documents.filter(series_id=series_id, year=year).values_list("number", flat=True))
+        assert numbers == list(range(1, len(numbers) + 1))
+    lines = JournalLine.objects.filter(entry__legal_entity=company)
+    debit = lines.filter(side="D").aggregate(s=Sum("amount"))["s"] or Decimal("0")
+    credit = lines.filter(side="C").aggregate(s=Sum("amount"))["s"] or Decimal("0")
+    assert Decimal(debit).quantize(Decimal("0.01")) == Decimal(credit).quantize(Decimal("0.01"))
+    receivables = lines.filter(account__number="1510")
+    balance = (receivables.filter(side="D").aggregate(s=Sum("amount"))["s"] or Decimal("0")) - (
+        receivables.filter(side="C").aggregate(s=Sum("amount"))["s"] or Decimal("0")
+    )
+    open_amounts = documents.aggregate(s=Sum("open_amount"))["s"] or Decimal("0")
+    assert Decimal(balance).quantize(Decimal("0.01")) == Decimal(open_amounts).quantize(Decimal("0.01"))
+    assert Payment.objects.filter(legal_entity=company).count() >= 10
+    assert documents.filter(status="paid").count() >= 10
+    overdue = documents.filter(kind="invoice", status="issued", due_on__lt=timezone.localdate())
+    assert overdue.exists()
+    assert Reminder.objects.filter(invoice__legal_entity=company).count() == 1
+    questions = InvoiceQuestion.objects.filter(legal_entity=company)
+    assert questions.filter(status="open").count() == 2
+    assert questions.filter(rating__isnull=False).count() == 1
+    # Running again adds no invoices.
+    run_demo()
+    assert Invoice.objects.filter(legal_entity=company).count() == 31

@@ -421,6 +421,9 @@ class Command(BaseCommand):
 
         counts = dict(seed_billing(demo.company, demo.users))
         counts["price_profiles"] = seed_pricing(demo.company, demo.users)
+        from frontoffice.billing.demo import seed_invoices
+
+        counts.update(seed_invoices(demo.company, demo.users))
         return counts
 
     # ------------------------------------------------------------ ledger
