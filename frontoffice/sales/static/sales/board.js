@@ -65,11 +65,14 @@
     var form = card.querySelector("form.board__move");
     var select = form.querySelector("select[name=stage]");
     select.value = column.getAttribute("data-stage");
-    if (window.htmx) {
-      window.htmx.trigger(form, "submit");
-    } else if (askReason(form)) {
-      form.submit();
-    }
+    // Out of the drop event, so the reason prompt does not block the drag and drop.
+    window.setTimeout(function () {
+      if (window.htmx) {
+        window.htmx.trigger(form, "submit");
+      } else if (askReason(form)) {
+        form.submit();
+      }
+    }, 0);
   });
 
   document.addEventListener("htmx:afterSwap", function (event) {
