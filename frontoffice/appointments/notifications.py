@@ -4,8 +4,9 @@ The e-mail is written in the party's language (Swedish or English, English other
 carries the self check-in code and a link to the kiosk page. The attachment is one VEVENT
 with a stable ``UID`` (``appointment-<pk>@<host>``), ``SEQUENCE`` = the appointment's
 ``sequence`` (bumped on every move and on cancellation) and ``METHOD:REQUEST``, or
-``METHOD:CANCEL`` with ``STATUS:CANCELLED`` for a cancellation. Times carry the location's
-time zone (with its VTIMEZONE), so daylight-saving days land right in every calendar.
+``METHOD:CANCEL`` with ``STATUS:CANCELLED`` for a cancellation. Times are written in
+UTC, so daylight-saving days (even the hour that occurs twice in October) land right
+in every calendar client, which shows them in its own local time.
 Health-related notes are never included.
 """
 
@@ -43,7 +44,6 @@ def checkin_url(appointment) -> str:
 
 
 def appointment_ics(appointment, *, cancel: bool = False) -> bytes:
-    zone = rules.location_zone(appointment.location)
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -53,8 +53,9 @@ def appointment_ics(appointment, *, cancel: bool = False) -> bytes:
     event.add("uid", uid(appointment))
     event.add("sequence", appointment.sequence)
     event.add("dtstamp", timezone.now().astimezone(datetime.UTC))
-    event.add("dtstart", appointment.start_at.astimezone(zone))
-    event.add("dtend", appointment.end_at.astimezone(zone))
+    # UTC: unambiguous even for a local time that occurs twice on the autumn change day.
+    event.add("dtstart", appointment.start_at.astimezone(datetime.UTC))
+    event.add("dtend", appointment.end_at.astimezone(datetime.UTC))
     event.add("summary", f"{appointment.appointment_type.name}, {appointment.location.name}")
     address = ", ".join(
         p for p in (appointment.location.name, appointment.location.street, appointment.location.city) if p
@@ -63,7 +64,6 @@ def appointment_ics(appointment, *, cancel: bool = False) -> bytes:
     event.add("description", _("Self check-in code: %(code)s") % {"code": appointment.booking_code_display})
     event.add("status", "CANCELLED" if cancel else "CONFIRMED")
     cal.add_component(event)
-    cal.add_missing_timezones()
     return cal.to_ical()
 
 
@@ -123,3 +123,50 @@ def appointment_email(appointment, *, kind: str) -> bool:
 
         mark_sent(appointment.pk, "confirmation_sent_at")
     return True
+
+
+def send_reminders(*, now: datetime.datetime | None = None) -> int:
+    """E-mail a reminder for every booked appointment of tomorrow (local day); returns how many.
+
+    Idempotent: each appointment's ``reminder_sent_at`` is claimed with a conditional update
+    before its e-mail is queued, so running twice (or in two workers) sends one reminder.
+    A moved appointment gets a new reminder (the move clears the marker).
+    """
+    from django.db import transaction
+
+    from frontoffice.appointments.models import Appointment, AppointmentEvent
+    from frontoffice.appointments.services import mark_sent
+
+    now = now or timezone.now()
+    zone = timezone.get_default_timezone()
+    tomorrow = now.astimezone(zone).date() + datetime.timedelta(days=1)
+    # A wide window (the day in every European time zone); the local day is checked per row.
+    start = datetime.datetime.combine(tomorrow, datetime.time(0), tzinfo=zone) - datetime.timedelta(hours=3)
+    end = start + datetime.timedelta(hours=30)
+    candidates = (
+        Appointment.objects.filter(
+            status=Appointment.Status.BOOKED,
+            reminder_sent_at__isnull=True,
+            start_at__gte=start,
+            start_at__lt=end,
+        )
+        .select_related("location", "resource", "appointment_type", "party")
+        .defer("health_notes")
+        .order_by("start_at")
+    )
+    sent = 0
+    for appointment in candidates:
+        local_zone = rules.location_zone(appointment.location)
+        if appointment.start_at.astimezone(local_zone).date() != now.astimezone(
+            local_zone
+        ).date() + datetime.timedelta(days=1):
+            continue
+        with transaction.atomic():
+            if not mark_sent(appointment.pk, "reminder_sent_at"):
+                continue  # claimed by another run
+            if appointment_email(appointment, kind="reminder"):
+                AppointmentEvent.objects.create(
+                    appointment=appointment, at=now, kind=AppointmentEvent.Kind.REMINDED
+                )
+                sent += 1
+    return sent

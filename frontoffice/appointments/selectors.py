@@ -198,7 +198,7 @@ def _fill_column(
         b = _minutes(end.time()) if end.date() == day else 24 * 60
         row = (a - low) // ROW_MINUTES + 1
         span = max(1, -(-(b - a) // ROW_MINUTES))
-        column.blocks.append(Block("appt", row, span, appointment=appt))
+        column.blocks.append(Block("appt", row, span, appointment=appt, label=f"{start:%H:%M}"))
         busy.append(
             (
                 _minutes(appt.busy_from.astimezone(zone).time()),
@@ -232,7 +232,13 @@ def _fill_column(
                 at = datetime.datetime.combine(day, datetime.time(slot // 60, slot % 60), tzinfo=zone)
                 if at >= now_local:
                     column.blocks.append(
-                        Block("free", (slot - low) // ROW_MINUTES + 1, SLOT_MINUTES // ROW_MINUTES, start=at)
+                        Block(
+                            "free",
+                            (slot - low) // ROW_MINUTES + 1,
+                            SLOT_MINUTES // ROW_MINUTES,
+                            start=at,
+                            label=f"{at:%Y-%m-%dT%H:%M}",
+                        )
                     )
             slot += SLOT_MINUTES
 
@@ -394,7 +400,8 @@ def free_slots(
                 busy_until__gt=w_start - datetime.timedelta(hours=6),
             ).values_list("busy_from", "busy_until")
         )
-        busy += list(
+        # Absences block the visit itself; other bookings block the visit with its buffers.
+        absent = list(
             Absence.objects.filter(resource=resource, start_at__lt=w_end, end_at__gt=w_start).values_list(
                 "start_at", "end_at"
             )
@@ -406,7 +413,10 @@ def free_slots(
                 while candidate + duration <= b:
                     if candidate >= after:
                         s, e = candidate - before, candidate + duration + after_buffer
-                        if not any(x < e and s < y for x, y in busy):
+                        end = candidate + duration
+                        if not any(x < e and s < y for x, y in busy) and not any(
+                            x < end and candidate < y for x, y in absent
+                        ):
                             found.append(candidate)
                             if len(found) >= count:
                                 return found

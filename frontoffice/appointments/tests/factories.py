@@ -43,7 +43,9 @@ class Clinic:
     other_patient: Party
 
 
-def make_resource(location: Any, name: str, kind: str = "practitioner", days=range(5), hours=("08:00", "17:00")):
+def make_resource(
+    location: Any, name: str, kind: str = "practitioner", days=range(5), hours=("08:00", "17:00")
+):
     resource = Resource.objects.create(location=location, name=name, kind=kind)
     WorkingHours.objects.bulk_create(
         WorkingHours(resource=resource, weekday=d, start_time=hours[0], end_time=hours[1]) for d in days
