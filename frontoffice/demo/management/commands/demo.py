@@ -381,6 +381,9 @@ class Command(BaseCommand):
             created, interactions = self._customers(demo, customers)
             vouchers = self._ledger(demo)
             billing = self._billing(demo)
+            from frontoffice.sales.demo import seed_sales
+
+            seed_sales(demo.company, demo.users)
             from frontoffice.quotes.demo import seed_quotes
 
             seed_quotes(demo.company, demo.users)
