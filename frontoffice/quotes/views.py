@@ -138,10 +138,16 @@ def quote_create(request: HttpRequest) -> HttpResponse:
 
 
 @_permission(ADD)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def quote_from_invoice_view(request: HttpRequest, invoice_id: int) -> HttpResponse:
-    """A new quote with the invoice's products, priced today: a repeat order."""
-    invoice = get_visible_or_404(Invoice.objects.all(), request.user, pk=invoice_id)
+    """A new quote with the invoice's products, priced today: a repeat order. GET (the link
+    other pages show) asks to confirm; POST makes the quote."""
+    invoice = get_visible_or_404(Invoice.objects.select_related("party"), request.user, pk=invoice_id)
+    if request.method == "GET":
+        lines = list(
+            invoice.lines.filter(product__isnull=False).select_related("product").order_by("line_no")
+        )
+        return render(request, "quotes/quote_from_invoice.html", {"invoice": invoice, "lines": lines})
     try:
         quote = services.quote_from_invoice(actor=request.user, invoice=invoice)
     except (ValidationError, PermissionDenied) as exc:

@@ -133,3 +133,22 @@ def test_the_clerk_converts_an_accepted_quote_from_its_page(client_for, org, wor
     assert client_for("rep_north").post(f"/quotes/{quote.pk}/invoice/").status_code == 302
     quote.refresh_from_db()
     assert quote.invoice.source_type == "quote"
+
+
+def test_a_repeat_order_link_asks_then_makes_the_quote(client_for, org, world):
+    from frontoffice.billing.services.invoicing import invoice_draft_create
+
+    invoice = invoice_draft_create(
+        actor=org.user("clerk"),
+        legal_entity=org.company,
+        party=world.north,
+        lines=[{"product": world.catalogue.exam, "quantity": "3"}],
+    )
+    client = client_for("rep_north")
+    page = client.get(f"/quotes/from-invoice/{invoice.pk}/")
+    assert page.status_code == 200 and 'data-testid="quote-from-invoice"' in page.content.decode()
+    assert Quote.objects.count() == 0
+    response = client.post(f"/quotes/from-invoice/{invoice.pk}/")
+    quote = Quote.objects.get()
+    assert response["Location"] == f"/quotes/{quote.pk}/" and quote.lines.get().quantity == Decimal("3")
+    assert client_for("rep_south").get(f"/quotes/from-invoice/{invoice.pk}/").status_code == 404
