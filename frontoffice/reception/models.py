@@ -9,7 +9,7 @@ Invariants (enforced by ``reception.services``, guarded by constraints where one
 - one visit per appointment;
 - a visit's status moves waiting → called_in → in_treatment / in_meeting → done, or to left
   from any open status; every change is a ``VisitEvent`` row; waiting time is
-  ``called_in_at − arrived_at`` (still waiting: now − arrived_at);
+  ``called_in_at - arrived_at`` (still waiting: now - arrived_at);
 - a kiosk key and a feedback token are stored only as their SHA-256; a revoked kiosk key or an
   answered or expired feedback link opens nothing;
 - health-related notes are not stored here at all (they live on the appointment and are never

@@ -1,0 +1,132 @@
+"""Prospective patients: a walk-in or caller who is not yet a patient, registered with consent.
+
+``prospect_register`` creates the customer (``parties.services.party_create``, source walk-in
+or phone, the location's legal entity, region and location, data-processing consent), records
+the contact as an interaction, and — when the ``leads`` app is installed — a lead for the sales
+desk's new-patient follow-up through ``leads.services.lead_create`` (imported at call time) with
+the lead source "Reception" and the receptionist as the one who entered it. With an e-mail
+address the lead links to the new customer (the leads app matches on e-mail).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from frontoffice.core.audit import audit_record
+from frontoffice.core.permissions import require_perm
+from frontoffice.reception.services.common import check_location
+
+LEAD_SOURCE_NAME = "Reception"
+
+
+@dataclass
+class Prospect:
+    party: Any
+    lead: Any = None
+
+
+def _lead_source(legal_entity: Any) -> Any:
+    """The legal entity's "Reception" lead source.
+
+    The leads app offers no system service to create a source, so a missing one is created
+    here once (name "Reception", the default first-contact target) and audited.
+    """
+    from frontoffice.leads.models import LeadSource
+
+    source = LeadSource.objects.filter(legal_entity=legal_entity, name__iexact=LEAD_SOURCE_NAME).first()
+    if source is None:
+        source = LeadSource(legal_entity=legal_entity, name=LEAD_SOURCE_NAME)
+        source.full_clean()
+        source.save()
+        audit_record(
+            actor=None, action="leads.source.created", obj=source, changes={"name": [None, source.name]}
+        )
+    return source
+
+
+def prospect_register(
+    *,
+    actor: Any,
+    location: Any,
+    first_name: str,
+    last_name: str,
+    email: str = "",
+    phone: str = "",
+    language: str = "sv",
+    consent: bool = False,
+    interest: str = "",
+    channel: str = "in_person",
+) -> Prospect:
+    """Register a prospective patient with consent; a lead for the sales desk when ``leads`` is
+    installed. ``interest`` (what they ask about; no health details) goes into the lead's message."""
+    from frontoffice.parties.services import interaction_record, party_create
+
+    require_perm(actor, "parties.add_party")
+    check_location(actor, location)
+    errors: dict[str, ValidationError] = {}
+    if not consent:
+        errors["consent"] = ValidationError(
+            _("The prospective patient must consent to us storing their details."), code="consent_required"
+        )
+    if not (email or "").strip() and not (phone or "").strip():
+        errors["email"] = ValidationError(
+            _("Enter an e-mail address or a phone number."), code="contact_required"
+        )
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        party = party_create(
+            actor=actor,
+            kind="person",
+            first_name=first_name,
+            last_name=last_name,
+            email=(email or "").strip(),
+            phone=(phone or "").strip(),
+            language=language,
+            source="walk_in" if channel == "in_person" else "phone",
+            legal_entity=location.legal_entity,
+            region=location.region,
+            location=location,
+            consent_data_processing=True,
+        )
+        now = timezone.now()
+        interaction_record(
+            actor=actor,
+            party=party,
+            kind="visit" if channel == "in_person" else "call",
+            channel=channel,
+            subject=_("Prospective patient registered at reception"),
+            outcome=(interest or "").strip()[:2000],
+            started_at=now,
+            concerns=party,
+        )
+        lead = None
+        if apps.is_installed("frontoffice.leads"):
+            from frontoffice.leads.services import lead_create
+
+            lead = lead_create(
+                actor=actor,
+                data={
+                    "contact_name": party.display_name,
+                    "email": party.email,
+                    "phone": party.phone,
+                    "country": party.country,
+                    "message": (interest or "").strip() or _("New-patient follow-up from reception."),
+                },
+                source=_lead_source(location.legal_entity),
+                region=location.region,
+            )
+        audit_record(
+            actor=actor,
+            action="reception.prospect.registered",
+            obj=party,
+            changes={"lead": [None, getattr(lead, "pk", None)], "location": [None, location.pk]},
+        )
+    return Prospect(party=party, lead=lead)
