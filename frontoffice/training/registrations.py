@@ -25,10 +25,8 @@ NAV = [
         section="settings",
     ),
 ]
-NAV_READY = False
-if NAV_READY:
-    for item in NAV:
-        register_nav(item)
+for item in NAV:
+    register_nav(item)
 
 # New staff get their role's curriculum (org calls the hooks after creating a staff member).
 if on_staff_created not in org_services.STAFF_CREATED_HOOKS:
