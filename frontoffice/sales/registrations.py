@@ -29,6 +29,16 @@ register_nav(
         "sales-pipeline", _("Pipeline report"), "sales:pipeline-regional", "sales.view_forecast", order=33
     )
 )
+register_nav(
+    NavItem(
+        "sales-stages",
+        _("Pipeline stages"),
+        "sales:stage-list",
+        "sales.manage_stages",
+        order=40,
+        section="settings",
+    )
+)
 
 
 def _search(user: Any, query: str, limit: int) -> list[SearchHit]:

@@ -433,20 +433,76 @@ def opportunity_reassign(
     return opp
 
 
+def _check_stage_rules(obj: Stage, before: dict[str, Any]) -> None:
+    """The pipeline always has one won stage (100 %), one lost stage (0 %) and at least one
+    active open stage; a stage holding open opportunities stays active."""
+    fixed = _(
+        "The won and lost stages keep their kind and probability and stay active; only their name and order change."
+    )
+    if not before:
+        if obj.kind != Stage.Kind.OPEN:
+            raise ValidationError(
+                {"kind": ValidationError(_("New stages are open stages."), code="closing_stage_fixed")}
+            )
+        return
+    if before["kind"] != Stage.Kind.OPEN:
+        for field in ("kind", "probability", "active"):
+            if getattr(obj, field) != before[field]:
+                raise ValidationError({field: ValidationError(fixed, code="closing_stage_fixed")})
+        return
+    if obj.kind != Stage.Kind.OPEN:
+        raise ValidationError(
+            {
+                "kind": ValidationError(
+                    _("An open stage cannot become a closing stage."), code="closing_stage_fixed"
+                )
+            }
+        )
+    if before["active"] and not obj.active:
+        in_use = Opportunity.objects.filter(stage_id=obj.pk, closed_on__isnull=True).count()
+        if in_use:
+            raise ValidationError(
+                {
+                    "active": ValidationError(
+                        _("%(n)d open opportunities are in this stage: move them before deactivating it."),
+                        code="stage_in_use",
+                        params={"n": in_use},
+                    )
+                }
+            )
+        others = Stage.objects.filter(
+            legal_entity_id=obj.legal_entity_id, kind=Stage.Kind.OPEN, active=True
+        ).exclude(pk=obj.pk)
+        if not others.exists():
+            raise ValidationError(
+                {
+                    "active": ValidationError(
+                        _("The pipeline needs at least one active open stage."), code="last_open_stage"
+                    )
+                }
+            )
+
+
 @transaction.atomic
 def stage_save(*, actor: Any, legal_entity: Any, stage: Stage | None = None, **fields: Any) -> Stage:
-    """Create or change a pipeline stage (settings)."""
+    """Create or change a pipeline stage (settings). See ``_check_stage_rules`` for what may change."""
     require_perm(actor, "sales.manage_stages")
     le_id = _pk(legal_entity)
     require_legal_entity(actor, le_id)
-    obj = stage or Stage(legal_entity_id=le_id)
+    obj = (
+        Stage.objects.select_for_update().get(pk=stage.pk)
+        if stage is not None and stage.pk
+        else Stage(legal_entity_id=le_id)
+    )
     if obj.legal_entity_id != le_id:
         raise PermissionDenied(_("You cannot change this stage."))
     before = snapshot(obj, ["name", "order", "probability", "kind", "active"]) if obj.pk else {}
     for key in ("name", "order", "probability", "kind", "active"):
         if key in fields:
             setattr(obj, key, fields[key])
-    obj.full_clean(exclude=["legal_entity"])
+    # legal_entity is not excluded, so the unique name per legal entity is checked here.
+    obj.full_clean()
+    _check_stage_rules(obj, before)
     created = obj.pk is None
     obj.save()
     audit_record(

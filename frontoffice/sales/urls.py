@@ -1,8 +1,9 @@
-from frontoffice.sales.views import opportunities, repeat, reports
+from frontoffice.sales.views import opportunities, repeat, reports, stages
 
 app_name = "sales"
 urlpatterns = [
     *reports.urlpatterns,
     *opportunities.urlpatterns,
     *repeat.urlpatterns,
+    *stages.urlpatterns,
 ]
