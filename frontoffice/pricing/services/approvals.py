@@ -246,6 +246,9 @@ def approval_approve(
     """Approve a pending request (see ``_check_decider`` for who may); notifies the author."""
     request = ApprovalRequest.objects.select_for_update().get(pk=request.pk)
     authority = _check_decider(actor, request, approve_perm)
+    from frontoffice.training.gates import require_capability  # an administrator may require a certificate
+
+    require_capability(actor, "pricing.approve_discount")
     request.status = ApprovalRequest.Status.APPROVED
     request.decided_at = timezone.now()
     request.decided_by = actor

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from frontoffice.pricing.tests.conftest import billing, catalogue, customers, ledger  # noqa: F401 - gate tests
+
 FIXTURE_CURRICULUM = Path(__file__).resolve().parent / "fixtures" / "curriculum"
 
 
