@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 CENT = D("0.01")
 HYPOTHESIS = settings(
-    max_examples=25,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
