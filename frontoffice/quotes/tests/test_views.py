@@ -152,3 +152,13 @@ def test_a_repeat_order_link_asks_then_makes_the_quote(client_for, org, world):
     quote = Quote.objects.get()
     assert response["Location"] == f"/quotes/{quote.pk}/" and quote.lines.get().quantity == Decimal("3")
     assert client_for("rep_south").get(f"/quotes/from-invoice/{invoice.pk}/").status_code == 404
+
+
+def test_a_quote_waiting_for_approval_is_in_the_approvers_queue(client_for, org, world):
+    rep = org.user("rep_north")
+    quote = quote_create(
+        actor=rep, party=world.north, lines=[{"product": world.catalogue.soft, "discount_percent": "15"}]
+    )
+    quote_approval_request(actor=rep, quote=quote)
+    page = client_for("rsm_north").get("/pricing/approvals/").content.decode()
+    assert f'href="/quotes/{quote.pk}/"' in page and "Q2026-00001" in page
