@@ -55,7 +55,13 @@ def test_prospect_form_requires_the_consent_box(org, setup, now, client_for):
     client = client_for("receptionist")
     response = client.post(
         "/reception/prospect/",
-        {"first_name": "Maja", "last_name": "N", "email": "maja@example.com", "language": "sv", "channel": "in_person"},
+        {
+            "first_name": "Maja",
+            "last_name": "N",
+            "email": "maja@example.com",
+            "language": "sv",
+            "channel": "in_person",
+        },
     )
     assert response.status_code == 200 and "must consent" in response.content.decode()
     assert not Party.objects.filter(email="maja@example.com").exists()

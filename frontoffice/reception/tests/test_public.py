@@ -20,7 +20,9 @@ NEUTRAL = "We could not check you in with this code."
 
 @pytest.fixture
 def kiosk(org, setup):
-    kiosk, key = services.kiosk_create(actor=org.user("office_manager"), location=setup.location, name="Tablet")
+    kiosk, key = services.kiosk_create(
+        actor=org.user("office_manager"), location=setup.location, name="Tablet"
+    )
     return kiosk, key
 
 
@@ -47,11 +49,15 @@ def test_kiosk_accepts_the_confirmation_link_as_the_code(org, setup, now, kiosk)
     _, key = kiosk
     appt = book(org, setup, 9)
     now.move_to(at(TODAY, 8, 45))
-    link = "https://frontoffice.example" + reverse("reception_public:checkin-code", kwargs={"code": appt.booking_code})
+    link = "https://frontoffice.example" + reverse(
+        "reception_public:checkin-code", kwargs={"code": appt.booking_code}
+    )
     assert 'data-testid="kiosk-welcome"' in _post(Client(), key, link).content.decode()
 
 
-def test_kiosk_cannot_check_in_another_locations_or_another_days_booking_or_reveal_names(org, setup, now, kiosk):
+def test_kiosk_cannot_check_in_another_locations_or_another_days_booking_or_reveal_names(
+    org, setup, now, kiosk
+):
     _, key = kiosk
     other_place = book_raw(setup, at(TODAY, 9), resource=setup.other_resource, party=setup.other_patient)
     tomorrow = book(org, setup, 9, day=TODAY + datetime.timedelta(days=1))

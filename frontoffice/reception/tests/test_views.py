@@ -1,0 +1,246 @@
+"""Desk pages: permissions (403), scope (404), one-click check-in, the waiting room partial,
+complaints, the desk report and constant query counts."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from frontoffice.reception import services
+from frontoffice.reception.models import Complaint, Visit
+from frontoffice.reception.tests.factories import TODAY, at, book, book_raw
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    "reception:desk",
+    "reception:waiting-room",
+    "reception:visit-list",
+    "reception:complaint-list",
+    "reception:walk-in",
+    "reception:prospect",
+]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_pages_are_403_without_the_permission(org, setup, now, client_for, name):
+    assert client_for("rep_north").get(reverse(name)).status_code == 403
+
+
+@pytest.mark.parametrize("name", [*PAGES, "reception:report", "reception:settings"])
+def test_pages_are_404_for_another_location(org, setup, now, client_for, name):
+    client = client_for("office_manager")
+    assert client.get(reverse(name)).status_code == 200
+    assert client.get(reverse(name), {"location": setup.other_location.pk}).status_code == 404
+
+
+def test_manager_pages_are_403_for_a_receptionist(org, setup, now, client_for):
+    client = client_for("receptionist")
+    for name in ("reception:report", "reception:settings", "reception:feedback-list"):
+        assert client.get(reverse(name)).status_code == 403
+
+
+def test_visit_of_another_location_is_404(org, setup, now, client_for):
+    visit = services.visit_walk_in(
+        actor=org.user("admin"), location=setup.other_location, kind="patient", party=setup.other_patient
+    )
+    client = client_for("receptionist")
+    assert client.get(reverse("reception:visit-detail", args=[visit.pk])).status_code == 404
+    assert (
+        client.post(reverse("reception:visit-status", args=[visit.pk]), {"status": "done"}).status_code == 404
+    )
+    other = book_raw(setup, at(TODAY, 9), resource=setup.other_resource, party=setup.other_patient)
+    assert client.post(reverse("reception:check-in", args=[other.pk])).status_code == 404
+    assert Visit.objects.get(pk=visit.pk).status == "waiting"
+
+
+def test_desk_checks_in_with_one_click_and_the_row_leaves_todays_list(org, setup, now, client_for):
+    appt = book(org, setup, 9)
+    book(org, setup, 10, party=setup.patient_en)
+    client = client_for("receptionist")
+    desk = client.get(reverse("reception:desk")).content.decode()
+    assert "Anna Svensson" in desk and "John Smith" in desk
+    response = client.post(reverse("reception:check-in", args=[appt.pk]), HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200 and "ticket 1" in body
+    assert "John Smith" in body and body.count('data-testid="arrival-row"') == 1
+    assert Visit.objects.get().appointment == appt
+
+
+def test_desk_search_finds_by_name_and_by_booking_code(org, setup, now, client_for):
+    appt = book(org, setup, 9)
+    book(org, setup, 10, party=setup.patient_en)
+    client = client_for("receptionist")
+    body = client.get(reverse("reception:desk"), {"q": "smith"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "John Smith" in body and "Anna" not in body
+    body = client.get(
+        reverse("reception:desk"), {"q": appt.booking_code_display}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "Anna Svensson" in body and "John" not in body
+
+
+def test_waiting_room_partial_updates_with_the_wait_and_never_shows_health_notes(org, setup, now, client_for):
+    appt = book(org, setup, 9)
+    type(appt).objects.filter(pk=appt.pk).update(health_notes="Allergic to penicillin")
+    now.move_to(at(TODAY, 8, 50))
+    services.visit_check_in(actor=org.user("receptionist"), appointment=appt)
+    client = client_for("receptionist")
+    now.move_to(at(TODAY, 9, 20))
+    body = client.get(reverse("reception:waiting-room"), HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in body and 'hx-trigger="every 5s"' in body
+    assert 'data-testid="over-target">30 min' in body
+    assert "penicillin" not in body
+    visit = Visit.objects.get()
+    response = client.post(
+        reverse("reception:visit-status", args=[visit.pk]), {"status": "called_in"}, HTTP_HX_REQUEST="true"
+    )
+    assert 'data-status="called_in"' in response.content.decode()
+
+
+def test_waiting_room_runs_a_constant_number_of_queries(
+    org, setup, now, client_for, django_assert_max_num_queries
+):
+    client = client_for("receptionist")
+    receptionist = org.user("receptionist")
+    for i in range(8):
+        services.visit_walk_in(
+            actor=receptionist,
+            location=setup.location,
+            kind="patient" if i % 2 else "visitor",
+            party=setup.patient if i % 2 else None,
+            visitor_name="" if i % 2 else f"Guest {i}",
+            host=None if i % 2 else org.user("office_manager"),
+            at=at(TODAY, 6, i),
+        )
+    for i in range(4):
+        appt = book(org, setup, 9 + i, resource=setup.hygienist)
+        services.visit_check_in(actor=receptionist, appointment=appt)
+    client.get(reverse("reception:waiting-room"))  # warm caches (session, permissions)
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse("reception:waiting-room"), HTTP_HX_REQUEST="true")
+    assert response.content.decode().count('data-testid="waiting-row"') == 12
+
+
+def test_desk_report_numbers_link_to_their_records_with_constant_queries(
+    org, setup, now, client_for, django_assert_max_num_queries
+):
+    receptionist = org.user("receptionist")
+    for minute in range(6):
+        v = services.visit_walk_in(
+            actor=receptionist,
+            location=setup.location,
+            kind="patient",
+            party=setup.patient,
+            at=at(TODAY, 6, minute),
+        )
+        services.visit_set_status(actor=receptionist, visit=v, status="called_in", at=at(TODAY, 6, 30))
+    services.complaint_create(actor=receptionist, location=setup.location, description="Waited long")
+    client = client_for("office_manager")
+    client.get(reverse("reception:report"))
+    with django_assert_max_num_queries(20):
+        response = client.get(reverse("reception:report"), {"day": TODAY.isoformat()})
+    body = response.content.decode()
+    assert 'data-testid="report-visits" href="/reception/visits/?location=' in body
+    assert ">6</a>" in body
+    assert "status=unresolved" in body
+    # A past day is just another day.
+    past = client.get(reverse("reception:report"), {"day": (TODAY - datetime.timedelta(days=3)).isoformat()})
+    assert past.status_code == 200
+
+
+def test_complaint_log_create_assign_and_resolve(org, setup, now, client_for):
+    client = client_for("receptionist")
+    response = client.post(
+        reverse("reception:complaint-create"),
+        {
+            "description": "Rude on the phone",
+            "owner": org.user("office_manager").pk,
+            "deadline": "2026-12-04",
+        },
+    )
+    complaint = Complaint.objects.get()
+    assert response.status_code == 302 and complaint.status == "in_progress"
+    assert complaint.owner == org.user("office_manager")
+    url = reverse("reception:complaint-detail", args=[complaint.pk])
+    assert client.post(url, {"action": "resolve", "resolution": ""}).status_code == 200
+    assert Complaint.objects.get().status == "in_progress"
+    assert client.post(url, {"action": "resolve", "resolution": "Apologised"}).status_code == 302
+    complaint.refresh_from_db()
+    assert complaint.status == "resolved" and complaint.resolved_by == org.user("receptionist")
+    listing = client.get(reverse("reception:complaint-list"), {"status": "resolved"}).content.decode()
+    assert "Rude on the phone" in listing
+    assert client_for("rep_north").get(url).status_code == 403
+
+
+def test_complaint_of_another_location_is_404(org, setup, now, client_for):
+    complaint = services.complaint_create(
+        actor=org.user("admin"), location=setup.other_location, description="X"
+    )
+    assert (
+        client_for("receptionist").get(reverse("reception:complaint-detail", args=[complaint.pk])).status_code
+        == 404
+    )
+
+
+def test_complaint_list_runs_a_constant_number_of_queries(
+    org, setup, now, client_for, django_assert_max_num_queries
+):
+    for i in range(6):
+        services.complaint_create(
+            actor=org.user("receptionist"),
+            location=setup.location,
+            description=f"Complaint {i}",
+            party=setup.patient,
+            owner=org.user("office_manager"),
+        )
+    client = client_for("receptionist")
+    client.get(reverse("reception:complaint-list"))
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse("reception:complaint-list"))
+    assert response.content.decode().count('data-testid="complaint-row"') == 6
+
+
+def test_host_sees_their_visitors_and_the_polled_badge(org, setup, now, client_for):
+    services.visit_walk_in(
+        actor=org.user("receptionist"),
+        location=setup.location,
+        kind="visitor",
+        visitor_name="Eva Ek",
+        host=org.user("rep_north"),
+    )
+    client = client_for("rep_north")
+    badge = client.get(reverse("reception:my-visitors-badge"), HTTP_HX_REQUEST="true").content.decode()
+    assert "1 visitor waiting for you" in badge and "every 10s" in badge
+    assert "Eva Ek" in client.get(reverse("reception:my-visitors")).content.decode()
+    assert "visitor-badge" in client.get("/").content.decode()
+    assert "Eva Ek" not in client_for("clerk").get(reverse("reception:my-visitors")).content.decode()
+
+
+def test_walk_in_page_registers_a_visitor_for_a_host(org, setup, now, client_for):
+    client = client_for("receptionist")
+    response = client.post(
+        reverse("reception:walk-in"),
+        {"kind": "visitor", "visitor_name": "Eva Ek", "host": org.user("rep_north").pk, "purpose": "Meeting"},
+    )
+    assert response.status_code == 302
+    assert Visit.objects.get().host == org.user("rep_north")
+    response = client.post(reverse("reception:walk-in"), {"kind": "visitor", "visitor_name": "No Host"})
+    assert response.status_code == 200 and "Choose the host" in response.content.decode()
+
+
+def test_kiosk_settings_show_the_secret_url_once_and_revoke(org, setup, now, client_for):
+    client = client_for("office_manager")
+    response = client.post(
+        reverse("reception:settings"), {"action": "kiosk", "name": "Tablet", "screen_shows": "tickets"}
+    )
+    body = response.content.decode()
+    assert 'data-testid="kiosk-url"' in body
+    from frontoffice.reception.models import Kiosk
+
+    kiosk = Kiosk.objects.get()
+    assert client.get(reverse("reception:settings")).content.decode().count("/k/") == 0
+    client.post(reverse("reception:settings"), {"action": "revoke", "kiosk": kiosk.pk})
+    kiosk.refresh_from_db()
+    assert kiosk.revoked_at is not None
