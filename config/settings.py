@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "frontoffice.appointments",
     "frontoffice.reception",
     "frontoffice.training",
+    "frontoffice.insights",
     "frontoffice.api",
     "frontoffice.demo",
 ]

@@ -23,6 +23,7 @@ urlpatterns = [
     path("reception/", include("frontoffice.reception.urls")),
     path("k/", include("frontoffice.reception.urls_public")),
     path("training/", include("frontoffice.training.urls")),
+    path("insights/", include("frontoffice.insights.urls")),
     path("api/v1/", include("frontoffice.api.urls")),
     path("api/", include("frontoffice.api.fallback_urls")),
     path("accounts/", include("frontoffice.core.urls_auth")),

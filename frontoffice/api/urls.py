@@ -13,6 +13,7 @@ from frontoffice.billing.api import questions as billing_questions_api
 from frontoffice.finance.api import accounts as finance_accounts_api
 from frontoffice.finance.api import reports as finance_reports_api
 from frontoffice.finance.api import vouchers as finance_vouchers_api
+from frontoffice.insights import api as insights_api
 from frontoffice.leads import api as leads_api
 from frontoffice.org import api as org_api
 from frontoffice.parties import api as parties_api
@@ -71,6 +72,7 @@ urlpatterns = [
     path("appointments/", include(appointments_api.urlpatterns)),
     path("reception/", include(reception_api.urlpatterns)),
     path("training/", include(training_api.urlpatterns)),
+    path("insights/", include(insights_api.urlpatterns)),
     # Last: any other path under /api/v1/, any method, gets the JSON 404 (also in DEBUG).
     re_path(r"^.*$", api_not_found),
 ]

@@ -1,0 +1,1 @@
+"""What the insights app adds to the shell: navigation, panels."""
