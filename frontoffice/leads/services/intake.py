@@ -103,31 +103,41 @@ def prospect_fields(data: dict[str, str]) -> dict[str, Any]:
     return fields
 
 
+def prospect_values(
+    data: dict[str, str], *, legal_entity_id: int, region_id: int | None, owner_id: int | None, source: str
+) -> dict[str, Any]:
+    """The field values (attnames) of a prospect ``Party`` made from cleaned contact data: the
+    normalisation ``parties.services`` applies (contact data is already normalised by
+    ``clean_contact``), without per-row queries so imports can insert in bulk."""
+    from frontoffice.core.contact import search_key
+
+    values = prospect_fields(data)
+    values.update(legal_entity_id=legal_entity_id, region_id=region_id, owner_id=owner_id, source=source)
+    if values["kind"] == "organisation":
+        display = values["organisation_name"]
+    else:
+        display = f"{values['first_name']} {values['last_name']}".strip()
+    values["display_name"] = display[:255]
+    phone = values["phone"]
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    national = "0" + digits[2:] if phone.startswith("+46") else ""
+    values["search_text"] = search_key(
+        " ".join(filter(None, [display, values["email"], digits, national, values["organisation_number"]]))
+    )
+    return values
+
+
 def build_prospect(
     data: dict[str, str], *, legal_entity_id: int, region_id: int | None, owner_id: int | None, source: str
 ) -> Any:
-    """An unsaved prospect ``Party`` for intake without a staff actor (web form, import).
-
-    The same normalisation ``parties.services`` applies (the contact data is already
-    normalised by ``clean_contact``), without per-row queries so imports can bulk-create.
-    """
-    from frontoffice.core.contact import search_key
+    """An unsaved prospect ``Party`` for intake without a staff actor (web form)."""
     from frontoffice.parties.models import Party
 
-    fields = prospect_fields(data)
-    party = Party(
-        legal_entity_id=legal_entity_id, region_id=region_id, owner_id=owner_id, source=source, **fields
+    return Party(
+        **prospect_values(
+            data, legal_entity_id=legal_entity_id, region_id=region_id, owner_id=owner_id, source=source
+        )
     )
-    if party.kind == Party.Kind.ORGANISATION:
-        party.display_name = party.organisation_name
-    else:
-        party.display_name = f"{party.first_name} {party.last_name}".strip()
-    digits = "".join(ch for ch in party.phone if ch.isdigit())
-    national = "0" + digits[2:] if party.phone.startswith("+46") else ""
-    party.search_text = search_key(
-        " ".join(filter(None, [party.display_name, party.email, digits, national, party.organisation_number]))
-    )
-    return party
 
 
 def _create_party(actor: Any, data: dict[str, str], lead: Lead, channel: str) -> Any:

@@ -164,6 +164,20 @@ class BulkRouter:
         cursor.assigned_count += 1
         return owner
 
+    def reps_by_region(self) -> dict[int, dict[int, str]]:
+        """Every routed region's reps (user id → name), for the history entries."""
+        from frontoffice.org.models import User
+
+        region_ids = {rule.region_id for rule in self.rules}
+        out: dict[int, dict[int, str]] = {}
+        for region_id in region_ids:
+            reps = self._reps.get(region_id)
+            if reps is None:
+                reps = self._reps[region_id] = region_reps(region_id)
+            users = User.objects.filter(pk__in=reps).only("first_name", "last_name", "username")
+            out[region_id] = {u.pk: u.get_full_name() or u.username for u in users}
+        return out
+
     def finish(self) -> None:
         for cursor in self._cursors.values():
             cursor.save(update_fields=["last_user_id", "assigned_count"])

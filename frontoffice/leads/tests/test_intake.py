@@ -127,7 +127,7 @@ def test_bad_input_names_each_field_and_writes_nothing(org, leads):
 
 def test_staff_need_the_permission_and_their_own_legal_entity(org, leads):
     with pytest.raises(PermissionDenied):
-        lead_create(actor=org.user("receptionist"), data=data())
+        lead_create(actor=org.user("clerk"), data=data())
     with pytest.raises(PermissionDenied):
         lead_create(actor=org.user("nobody"), data=data(), channel="ui")
     with pytest.raises(ValidationError) as exc:

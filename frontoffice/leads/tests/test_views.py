@@ -215,7 +215,7 @@ def test_gdpr_export_and_erase(org, leads, two_leads):
     assert (north.email, north.phone, north.message, north.contact_name) == ("", "", "", "—")
 
 
-def test_import_pages(org, leads, client_for, settings, tmp_path):
+def test_import_pages(org, leads, client_for, settings, tmp_path, django_capture_on_commit_callbacks):
     settings.MEDIA_ROOT = tmp_path
     client = client_for("rsm_north")
     csv_bytes = b"Name,Company,Email,Postcode\nA,A AB,a@a.example,90326\nB,B AB,broken,90326\n"
@@ -225,15 +225,16 @@ def test_import_pages(org, leads, client_for, settings, tmp_path):
     assert response.status_code == 302
     detail = client.get(response.url)
     assert detail.content.decode().count('data-testid="preview-row"') == 2
-    posted = client.post(
-        response.url,
-        {
-            "map_contact_name": "Name",
-            "map_company": "Company",
-            "map_email": "Email",
-            "map_postal_code": "Postcode",
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        posted = client.post(
+            response.url,
+            {
+                "map_contact_name": "Name",
+                "map_company": "Company",
+                "map_email": "Email",
+                "map_postal_code": "Postcode",
+            },
+        )
     page = client.get(posted.url).content.decode()
     assert 'data-testid="import-row-error"' in page and Lead.objects.count() == 0
     refused = client.post(
