@@ -1,5 +1,409 @@
-"""``/api/v1/reception/``."""
+"""``/api/v1/reception/``: visits (list, check in an appointment, change status), walk-ins and
+complaints (list, create, update, resolve).
 
-from django.urls import path  # noqa: F401
+The views call the same selectors and services as the desk; out-of-scope ids are 404 (a visit
+or appointment of another location is indistinguishable from a missing one), a missing
+permission is 403. Errors use the one API error shape with the service's ``code``
+(``already_checked_in``, ``other_day``, ``invalid_transition``, ``required``, ...). Visits carry
+no health-related notes.
+"""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from frontoffice.api.errors import django_validation_error_to_drf
+from frontoffice.api.pagination import PageNumberPagination, paginated_response
+from frontoffice.api.permissions import HasPerms
+from frontoffice.api.schema import READ_ERRORS, WRITE_ERRORS, error_responses
+from frontoffice.api.serializers import IdField, RefSerializer
+from frontoffice.core.scoping import get_visible_or_404
+from frontoffice.reception import selectors, services
+from frontoffice.reception.models import Complaint, Visit
+
+
+def service_error(exc: DjangoValidationError) -> exceptions.APIException:
+    from frontoffice.receivables.services.common import first_code
+
+    drf_exc = django_validation_error_to_drf(exc)
+    drf_exc.domain_code = first_code(exc) or "invalid"  # type: ignore[attr-defined]
+    return drf_exc
+
+
+def _parse(serializer_class: type[serializers.Serializer], data: Any, request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=data, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _location(request: Request, raw: Any):
+    return selectors.working_location(request.user, raw)
+
+
+# ---------------------------------------------------------------- serializers
+
+
+class VisitOutputSerializer(serializers.ModelSerializer):
+    location = RefSerializer()
+    party = RefSerializer(allow_null=True)
+    host = serializers.IntegerField(source="host_id", allow_null=True)
+    receptionist = serializers.IntegerField(source="receptionist_id", allow_null=True)
+    appointment = serializers.IntegerField(source="appointment_id", allow_null=True)
+    name = serializers.CharField(help_text="The patient's or visitor's name.")
+    wait_minutes = serializers.SerializerMethodField(
+        help_text="Called in minus arrived (still waiting: now minus arrived)."
+    )
+
+    class Meta:
+        model = Visit
+        ref_name = "Visit"
+        fields = [
+            "id",
+            "location",
+            "kind",
+            "party",
+            "name",
+            "host",
+            "appointment",
+            "visit_date",
+            "ticket_number",
+            "status",
+            "via",
+            "arrived_at",
+            "called_in_at",
+            "started_at",
+            "done_at",
+            "left_at",
+            "receptionist",
+            "wait_minutes",
+        ]
+        read_only_fields = fields
+
+    def get_wait_minutes(self, obj: Visit) -> int:
+        from django.utils import timezone
+
+        return selectors.wait_minutes(obj, timezone.now())
+
+
+class VisitFilterSerializer(serializers.Serializer):
+    location = IdField(required=False, help_text="Default: your home location.")
+    day = serializers.DateField(required=False, help_text="Local day; default today.")
+    status = serializers.ChoiceField(choices=Visit.Status.choices, required=False)
+
+    class Meta:
+        ref_name = "VisitFilter"
+
+
+class CheckInInputSerializer(serializers.Serializer):
+    appointment = IdField(help_text="Id of today's booked appointment.")
+
+    class Meta:
+        ref_name = "VisitCheckInInput"
+
+
+class StatusInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[c for c in Visit.Status.choices if c[0] != "waiting"])
+
+    class Meta:
+        ref_name = "VisitStatusInput"
+
+
+class WalkInInputSerializer(serializers.Serializer):
+    location = IdField(required=False, help_text="Default: your home location.")
+    kind = serializers.ChoiceField(choices=Visit.Kind.choices)
+    party = IdField(required=False, allow_null=True, help_text="Customer id (required for a patient).")
+    visitor_name = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    host = IdField(required=False, allow_null=True, help_text="User id of the host (required for a visitor).")
+    purpose = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+    class Meta:
+        ref_name = "WalkInInput"
+
+
+class ComplaintOutputSerializer(serializers.ModelSerializer):
+    location = RefSerializer()
+    party = RefSerializer(allow_null=True)
+    owner = serializers.IntegerField(source="owner_id", allow_null=True)
+    visit = serializers.IntegerField(source="visit_id", allow_null=True)
+
+    class Meta:
+        model = Complaint
+        ref_name = "Complaint"
+        fields = [
+            "id",
+            "location",
+            "party",
+            "visit",
+            "description",
+            "owner",
+            "deadline",
+            "status",
+            "resolution",
+            "resolved_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ComplaintInputSerializer(serializers.Serializer):
+    location = IdField(required=False, help_text="Default: your home location.")
+    description = serializers.CharField(max_length=5000)
+    party = IdField(required=False, allow_null=True)
+    visit = IdField(required=False, allow_null=True)
+    owner = IdField(required=False, allow_null=True, help_text="User id.")
+    deadline = serializers.DateField(required=False, allow_null=True)
+
+    class Meta:
+        ref_name = "ComplaintInput"
+
+
+class ComplaintUpdateSerializer(serializers.Serializer):
+    owner = IdField(required=False, allow_null=True)
+    deadline = serializers.DateField(required=False, allow_null=True)
+    status = serializers.ChoiceField(
+        choices=[("open", "open"), ("in_progress", "in_progress")], required=False
+    )
+    resolution = serializers.CharField(
+        required=False, max_length=5000, help_text="Given: resolves the complaint with this resolution."
+    )
+
+    class Meta:
+        ref_name = "ComplaintUpdate"
+
+
+class ComplaintFilterSerializer(serializers.Serializer):
+    location = IdField(required=False)
+    status = serializers.ChoiceField(
+        choices=[("unresolved", "unresolved"), *Complaint.Status.choices], required=False
+    )
+
+    class Meta:
+        ref_name = "ComplaintFilter"
+
+
+def _user(pk: int | None):
+    from frontoffice.org.models import User
+
+    if pk is None:
+        return None
+    found = User.objects.filter(pk=pk).first()
+    if found is None:
+        raise exceptions.ValidationError({"owner": ["Unknown user."]})
+    return found
+
+
+def _party(request: Request, pk: int | None):
+    from frontoffice.parties.models import Party
+
+    if pk is None:
+        return None
+    return get_visible_or_404(Party.objects.all(), request.user, pk=pk)
+
+
+# ---------------------------------------------------------------- views
+
+
+class VisitListApi(APIView):
+    permission_classes = [IsAuthenticated, HasPerms]
+    pagination_class = PageNumberPagination
+    required_perms = {"read": ["reception.view_visit"]}
+
+    @extend_schema(
+        operation_id="reception_visits_list",
+        summary="List visits",
+        description="Visits of one location and day (default: your home location, today).",
+        parameters=[VisitFilterSerializer],
+        responses={200: VisitOutputSerializer(many=True), **error_responses(400, *READ_ERRORS)},
+    )
+    def get(self, request: Request) -> Response:
+        data = _parse(VisitFilterSerializer, request.query_params, request)
+        location = _location(request, data.get("location"))
+        qs = selectors.visit_list(
+            user=request.user,
+            location=location,
+            day=data.get("day") or selectors.today(location),
+            status=data.get("status", ""),
+        )
+        return paginated_response(
+            queryset=qs, serializer_class=VisitOutputSerializer, request=request, view=self
+        )
+
+
+class VisitCheckInApi(APIView):
+    permission_classes = [IsAuthenticated, HasPerms]
+    required_perms = {"POST": ["reception.view_visit", "reception.add_visit"]}
+
+    @extend_schema(
+        operation_id="reception_visits_check_in",
+        summary="Check in an appointment",
+        description="Creates the waiting visit with the day's next ticket number (201).",
+        request=CheckInInputSerializer,
+        responses={201: VisitOutputSerializer, **error_responses(*WRITE_ERRORS, 404)},
+    )
+    def post(self, request: Request) -> Response:
+        from frontoffice.appointments.selectors import appointments_for
+
+        data = _parse(CheckInInputSerializer, request.data, request)
+        appointment = get_visible_or_404(appointments_for(request.user), request.user, pk=data["appointment"])
+        try:
+            visit = services.visit_check_in(actor=request.user, appointment=appointment)
+        except DjangoValidationError as exc:
+            raise service_error(exc) from exc
+        fresh = selectors.visit_get(user=request.user, pk=visit.pk)
+        return Response(VisitOutputSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+
+class VisitStatusApi(APIView):
+    permission_classes = [IsAuthenticated, HasPerms]
+    required_perms = {"POST": ["reception.view_visit", "reception.change_visit"]}
+
+    @extend_schema(
+        operation_id="reception_visits_status",
+        summary="Change a visit's status",
+        description="called_in, in_treatment, in_meeting, done or left; the appointment follows.",
+        request=StatusInputSerializer,
+        responses={200: VisitOutputSerializer, **error_responses(*WRITE_ERRORS, 404)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = _parse(StatusInputSerializer, request.data, request)
+        visit = selectors.visit_get(user=request.user, pk=pk)
+        try:
+            services.visit_set_status(actor=request.user, visit=visit, status=data["status"])
+        except DjangoValidationError as exc:
+            raise service_error(exc) from exc
+        return Response(VisitOutputSerializer(selectors.visit_get(user=request.user, pk=pk)).data)
+
+
+class WalkInApi(APIView):
+    permission_classes = [IsAuthenticated, HasPerms]
+    required_perms = {"POST": ["reception.view_visit", "reception.add_visit"]}
+
+    @extend_schema(
+        operation_id="reception_walk_in",
+        summary="Register a walk-in",
+        description="A patient without appointment (party required) or a visitor for a host (host "
+        "required; the host is notified). Returns the waiting visit (201).",
+        request=WalkInInputSerializer,
+        responses={201: VisitOutputSerializer, **error_responses(*WRITE_ERRORS, 404)},
+    )
+    def post(self, request: Request) -> Response:
+        data = _parse(WalkInInputSerializer, request.data, request)
+        location = _location(request, data.get("location"))
+        try:
+            visit = services.visit_walk_in(
+                actor=request.user,
+                location=location,
+                kind=data["kind"],
+                party=_party(request, data.get("party")),
+                visitor_name=data.get("visitor_name", ""),
+                host=_user(data.get("host")),
+                purpose=data.get("purpose", ""),
+            )
+        except DjangoValidationError as exc:
+            raise service_error(exc) from exc
+        fresh = selectors.visit_get(user=request.user, pk=visit.pk)
+        return Response(VisitOutputSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+
+class ComplaintListCreateApi(APIView):
+    permission_classes = [IsAuthenticated, HasPerms]
+    pagination_class = PageNumberPagination
+    required_perms = {
+        "read": ["reception.view_complaint"],
+        "POST": ["reception.view_complaint", "reception.add_complaint"],
+    }
+
+    @extend_schema(
+        operation_id="reception_complaints_list",
+        summary="List complaints",
+        parameters=[ComplaintFilterSerializer],
+        responses={200: ComplaintOutputSerializer(many=True), **error_responses(400, *READ_ERRORS)},
+    )
+    def get(self, request: Request) -> Response:
+        data = _parse(ComplaintFilterSerializer, request.query_params, request)
+        location = _location(request, data["location"]) if data.get("location") else None
+        qs = selectors.complaint_list(user=request.user, location=location, status=data.get("status", ""))
+        return paginated_response(
+            queryset=qs, serializer_class=ComplaintOutputSerializer, request=request, view=self
+        )
+
+    @extend_schema(
+        operation_id="reception_complaints_create",
+        summary="Log a complaint",
+        request=ComplaintInputSerializer,
+        responses={201: ComplaintOutputSerializer, **error_responses(*WRITE_ERRORS, 404)},
+    )
+    def post(self, request: Request) -> Response:
+        data = _parse(ComplaintInputSerializer, request.data, request)
+        location = _location(request, data.get("location"))
+        visit = selectors.visit_get(user=request.user, pk=data["visit"]) if data.get("visit") else None
+        try:
+            complaint = services.complaint_create(
+                actor=request.user,
+                location=location,
+                description=data["description"],
+                party=_party(request, data.get("party")),
+                visit=visit,
+                owner=_user(data.get("owner")),
+                deadline=data.get("deadline"),
+            )
+        except DjangoValidationError as exc:
+            raise service_error(exc) from exc
+        fresh = selectors.complaint_get(user=request.user, pk=complaint.pk)
+        return Response(ComplaintOutputSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+
+class ComplaintDetailApi(APIView):
+    permission_classes = [IsAuthenticated, HasPerms]
+    required_perms = {
+        "read": ["reception.view_complaint"],
+        "PATCH": ["reception.view_complaint", "reception.change_complaint"],
+    }
+
+    @extend_schema(
+        operation_id="reception_complaints_read",
+        summary="Read a complaint",
+        responses={200: ComplaintOutputSerializer, **error_responses(*READ_ERRORS)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(ComplaintOutputSerializer(selectors.complaint_get(user=request.user, pk=pk)).data)
+
+    @extend_schema(
+        operation_id="reception_complaints_update",
+        summary="Assign, set the deadline or resolve a complaint",
+        request=ComplaintUpdateSerializer,
+        responses={200: ComplaintOutputSerializer, **error_responses(*WRITE_ERRORS, 404)},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        data = _parse(ComplaintUpdateSerializer, request.data, request)
+        complaint = selectors.complaint_get(user=request.user, pk=pk)
+        resolution = data.pop("resolution", None)
+        if "owner" in data:
+            data["owner"] = _user(data["owner"])
+        try:
+            if data:
+                services.complaint_update(actor=request.user, complaint=complaint, **data)
+            if resolution is not None:
+                services.complaint_resolve(actor=request.user, complaint=complaint, resolution=resolution)
+        except DjangoValidationError as exc:
+            raise service_error(exc) from exc
+        return Response(ComplaintOutputSerializer(selectors.complaint_get(user=request.user, pk=pk)).data)
+
+
+urlpatterns = [
+    path("visits/", VisitListApi.as_view(), name="reception-visits"),
+    path("visits/check-in/", VisitCheckInApi.as_view(), name="reception-visit-check-in"),
+    path("visits/<int:pk>/status/", VisitStatusApi.as_view(), name="reception-visit-status"),
+    path("walk-ins/", WalkInApi.as_view(), name="reception-walk-in"),
+    path("complaints/", ComplaintListCreateApi.as_view(), name="reception-complaints"),
+    path("complaints/<int:pk>/", ComplaintDetailApi.as_view(), name="reception-complaint-detail"),
+]
