@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -19,12 +20,25 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from frontoffice.api.errors import django_validation_error_to_drf
 from frontoffice.api.pagination import paginated_response
 from frontoffice.api.permissions import HasPerms
 from frontoffice.api.schema import READ_ERRORS, WRITE_ERRORS, error_responses
 from frontoffice.api.serializers import IdField
 from frontoffice.training import selectors, services
 from frontoffice.training.models import Assignment, Module, Rubric, localized
+
+
+def _service(fn: Any, **kwargs: Any) -> Any:
+    """Call a service; a refusal keeps the service's code even when it names a field."""
+    try:
+        return fn(**kwargs)
+    except DjangoValidationError as exc:
+        drf = django_validation_error_to_drf(exc)
+        if getattr(drf, "domain_code", None) is None and hasattr(exc, "error_dict"):
+            codes = [e.code for errors in exc.error_dict.values() for e in errors if e.code]
+            drf.domain_code = codes[0] if codes else None  # type: ignore[attr-defined]
+        raise drf from exc
 
 
 def _course_title(course: Any) -> str:
@@ -321,8 +335,14 @@ class AssignmentListCreateApi(APIView):
         role = Role.objects.filter(code=d["role"]).first() if d.get("role") else None
         if d.get("role") and role is None:
             raise serializers.ValidationError({"role": ["Unknown role."]})
-        created = services.course_assign(
-            actor=request.user, course=course, people=people, team=team, role=role, due_on=d.get("due_on")
+        created = _service(
+            services.course_assign,
+            actor=request.user,
+            course=course,
+            people=people,
+            team=team,
+            role=role,
+            due_on=d.get("due_on"),
         )
         rows = Assignment.objects.filter(pk__in=[a.pk for a in created]).select_related(
             "version", "person__user"
@@ -354,7 +374,9 @@ class ModuleCompleteApi(APIView):
             from django.http import Http404
 
             raise Http404
-        assignment = services.module_complete(actor=request.user, assignment=assignment, module=module)
+        assignment = _service(
+            services.module_complete, actor=request.user, assignment=assignment, module=module
+        )
         return Response(
             AssignmentSerializer(selectors.own_assignment(user=request.user, pk=assignment.pk)).data
         )
@@ -377,7 +399,7 @@ class QuizAttemptApi(APIView):
             if not str(key).isdigit():
                 raise serializers.ValidationError({"answers": [f"{key}: not a question id."]})
             answers[int(key)] = list(value)
-        result = services.quiz_submit(actor=request.user, assignment=assignment, answers=answers)
+        result = _service(services.quiz_submit, actor=request.user, assignment=assignment, answers=answers)
         assignment.refresh_from_db()
         body = {
             "attempt": result.attempt.number,
@@ -433,7 +455,8 @@ class ObservationListCreateApi(APIView):
             if not str(key).isdigit():
                 raise serializers.ValidationError({"scores": [f"{key}: not a criterion id."]})
             scores[int(key)] = value
-        obs = services.observation_record(
+        obs = _service(
+            services.observation_record,
             actor=request.user,
             person=person,
             rubric=rubric,
@@ -457,8 +480,11 @@ class ObservationAcknowledgeApi(APIView):
         obs = selectors.observation_get(user=request.user, pk=id)
         data = AcknowledgeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        obs = services.observation_acknowledge(
-            actor=request.user, observation=obs, comment=data.validated_data["comment"]
+        obs = _service(
+            services.observation_acknowledge,
+            actor=request.user,
+            observation=obs,
+            comment=data.validated_data["comment"],
         )
         return Response(ObservationSerializer(obs).data)
 
@@ -491,8 +517,8 @@ class CoachingActionDoneApi(APIView):
         action = selectors.coaching_action_get(user=request.user, pk=id)
         data = DoneInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        action = services.coaching_action_done(
-            actor=request.user, action=action, done=data.validated_data["done"]
+        action = _service(
+            services.coaching_action_done, actor=request.user, action=action, done=data.validated_data["done"]
         )
         return Response(CoachingActionSerializer(action).data)
 
