@@ -378,3 +378,12 @@ def test_effectiveness_on_a_hand_computed_fixture(training, org, csat):
         Decimal("3.75"),
     )
     assert effect.not_completed.change == Decimal("0.25")
+
+
+def test_demo_seed_is_idempotent(org):
+    from frontoffice.training.demo import seed_training
+
+    first = seed_training(org.company, {})
+    again = seed_training(org.company, {})
+    assert again["rubrics"] == 0 and first["rubrics"] == 4
+    assert set(again) == {"courses", "rubrics", "assignments"}
