@@ -41,43 +41,6 @@ def text(locator) -> str:
 
 
 @pytest.fixture
-def ledger_removable(org):
-    """Let the end-of-test flush empty the ledger on SQLite.
-
-    The immutability triggers refuse to delete posted vouchers row by row, which is how the
-    flush empties SQLite tables (PostgreSQL truncates, which fires no row triggers). Set up
-    after the database, this runs before the flush: it removes the vouchers with the triggers
-    dropped and put back in one transaction. Invoices still point at them until the flush
-    deletes the invoices too, so foreign keys are off meanwhile.
-    """
-    yield
-    from django.db import connection, transaction
-
-    if connection.vendor != "sqlite":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA foreign_keys = OFF")
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                "AND tbl_name IN ('finance_journalentry', 'finance_journalline')"
-            )
-            triggers = cursor.fetchall()
-            for name, _sql in triggers:
-                cursor.execute(f'DROP TRIGGER "{name}"')
-            for table in ("finance_attachment", "finance_postingrejection", "finance_journalline"):
-                cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
-            cursor.execute("UPDATE finance_journalentry SET reverses_id = NULL")
-            cursor.execute("DELETE FROM finance_journalentry")
-            for _name, sql in triggers:
-                cursor.execute(sql)
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA foreign_keys = ON")
-
-
-@pytest.fixture
 def shop(billing, org, ledger_removable):  # noqa: F811 - the imported billing fixture
     """Rep North's customer with a billing profile (Swedish invoices) and two products."""
     from frontoffice.billing.tests.invoicing_factories import make_customer, make_product

@@ -13,36 +13,6 @@ from conftest import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def posted_vouchers_removable(org):
-    """Let the end-of-test flush empty the ledger on SQLite.
-
-    Flushing deletes rows one by one on SQLite, and the immutability triggers refuse to delete
-    posted vouchers (PostgreSQL truncates, which fires no row triggers). Set up after the
-    database, this runs before the flush: it removes the vouchers with the triggers dropped,
-    in one transaction that puts the triggers back.
-    """
-    yield
-    from django.db import connection, transaction
-
-    if connection.vendor != "sqlite":
-        return
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-            "AND tbl_name IN ('finance_journalentry', 'finance_journalline')"
-        )
-        triggers = cursor.fetchall()
-        for name, _sql in triggers:
-            cursor.execute(f'DROP TRIGGER "{name}"')
-        for table in ("finance_attachment", "finance_postingrejection", "finance_journalline"):
-            cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
-        cursor.execute("UPDATE finance_journalentry SET reverses_id = NULL")
-        cursor.execute("DELETE FROM finance_journalentry")
-        for _name, sql in triggers:
-            cursor.execute(sql)
-
-
 def login(page, live_server, username: str) -> None:
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label(re.compile("user ?name", re.I)).fill(username)
@@ -51,9 +21,7 @@ def login(page, live_server, username: str) -> None:
     page.wait_for_selector("[data-testid=nav-main]")
 
 
-def test_clerk_enters_a_voucher_sees_it_balance_and_posts_it(
-    page, live_server, org, posted_vouchers_removable
-):
+def test_clerk_enters_a_voucher_sees_it_balance_and_posts_it(page, live_server, org, ledger_removable):
     from frontoffice.finance.models import JournalEntry
     from frontoffice.finance.services.chart import ledger_setup
 
