@@ -8,4 +8,9 @@ class InsightsConfig(AppConfig):
     verbose_name = _("Insights")
 
     def ready(self) -> None:
-        from frontoffice.insights import registrations  # noqa: F401 - navigation, registries
+        from frontoffice.insights import (
+            registrations,  # noqa: F401 - navigation, registries
+            signals,
+        )
+
+        signals.connect()

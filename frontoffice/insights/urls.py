@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from frontoffice.insights import views
 
 app_name = "insights"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("people/", views.my_people, name="dashboard"),
+    path("people/<int:user_id>/", views.person_scorecard, name="scorecard"),
+    path("people/<int:user_id>/<slug:key>/", views.drilldown, name="drilldown"),
+]

@@ -393,6 +393,24 @@ for _code, _perms in TRAINING_GRANTS.items():
     DEFAULT_ROLES[_code]["permissions"].extend(p for p in _perms if p not in DEFAULT_ROLES[_code]["permissions"])
 
 
+# Insights (frontoffice.insights). Granted to existing shipped roles by insights migration 0002.
+# Everyone sees their own scorecard; managers (and the administrator) the people in their reach.
+INSIGHTS_OWN = ["insights.view_own_scorecard"]
+INSIGHTS_MANAGER = [*INSIGHTS_OWN, "insights.view_team_insights"]
+INSIGHTS_GRANTS = {
+    "administrator": INSIGHTS_MANAGER,
+    "national_sales_manager": INSIGHTS_MANAGER,
+    "regional_sales_manager": INSIGHTS_MANAGER,
+    "office_manager": INSIGHTS_MANAGER,
+    "finance_manager": INSIGHTS_MANAGER,
+    "sales_rep": INSIGHTS_OWN,
+    "receptionist": INSIGHTS_OWN,
+    "accounts_clerk": INSIGHTS_OWN,
+}
+for _code, _perms in INSIGHTS_GRANTS.items():
+    DEFAULT_ROLES[_code]["permissions"].extend(p for p in _perms if p not in DEFAULT_ROLES[_code]["permissions"])
+
+
 def ensure_default_roles(*, overwrite: bool = False) -> int:
     """Create missing shipped roles (with their permissions); return how many were created."""
     from django.contrib.auth.models import Permission
