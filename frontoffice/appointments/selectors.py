@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Func, IntegerField, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from frontoffice.appointments import rules
@@ -119,12 +119,69 @@ def party_appointments(*, user, party, limit: int = 5) -> dict[str, list[Appoint
 # ---------------------------------------------------------------- calendars
 
 
-@dataclass
+class Epoch(Func):
+    """Seconds since 1970 of a timestamp column, as an integer: far cheaper to read than a
+    timestamp (the driver parses no date text), which matters with thousands of rows."""
+
+    output_field = IntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="CAST(EXTRACT(EPOCH FROM %(expressions)s) AS BIGINT)", **extra
+        )
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)", **extra
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CalAppointment:
+    """What a calendar shows of an appointment (never notes); times as epoch seconds."""
+
+    pk: int
+    resource_id: int
+    status: str
+    type_name: str
+    colour: str
+    party_name: str
+    start: int
+    end: int
+    busy_from: int
+    busy_until: int
+
+
+CAL_FIELDS = (
+    "pk",
+    "resource_id",
+    "status",
+    "appointment_type__name",
+    "appointment_type__colour",
+    "party__display_name",
+    "e_start",
+    "e_end",
+    "e_busy_from",
+    "e_busy_until",
+)
+
+
+def _cal_rows(qs) -> list[CalAppointment]:
+    qs = qs.annotate(
+        e_start=Epoch("start_at"),
+        e_end=Epoch("end_at"),
+        e_busy_from=Epoch("busy_from"),
+        e_busy_until=Epoch("busy_until"),
+    )
+    return [CalAppointment(*row) for row in qs.order_by("start_at").values_list(*CAL_FIELDS)]
+
+
+@dataclass(slots=True)
 class Block:
     kind: str  # "appt" | "free" | "off"
     row: int  # 1-based grid row
     span: int
-    appointment: Appointment | None = None
+    appointment: CalAppointment | None = None
     start: datetime.datetime | None = None  # for free slots: the slot start (aware)
     label: str = ""
 
@@ -152,24 +209,78 @@ def _minutes(t: datetime.time) -> int:
     return t.hour * 60 + t.minute
 
 
+class DayClock:
+    """Epoch seconds → wall-clock minutes of one local day, without a datetime per value.
+
+    The UTC offset changes at most once in a day (daylight saving); the instant it changes is
+    found once, so a day with a change (23 or 25 hours) maps to the right local times too.
+    """
+
+    def __init__(self, zone, day: datetime.date) -> None:
+        start = datetime.datetime.combine(day, datetime.time(0), tzinfo=zone)
+        end = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(0), tzinfo=zone)
+        self.start_ts, self.end_ts = int(start.timestamp()), int(end.timestamp())
+        self.offset0 = int(start.utcoffset().total_seconds())
+        self.offset1 = int((end - datetime.timedelta(seconds=1)).astimezone(zone).utcoffset().total_seconds())
+        self.switch_ts = self.end_ts
+        if self.offset0 != self.offset1:
+            low, high = self.start_ts, self.end_ts
+            while high - low > 1:  # the first second with the new offset
+                mid = (low + high) // 2
+                if (
+                    int(datetime.datetime.fromtimestamp(mid, zone).utcoffset().total_seconds())
+                    == self.offset0
+                ):
+                    low = mid
+                else:
+                    high = mid
+            self.switch_ts = high
+
+    def minutes(self, ts: int, before: int, after: int) -> int:
+        if ts < self.start_ts:
+            return before
+        if ts >= self.end_ts:
+            return after
+        offset = self.offset0 if ts < self.switch_ts else self.offset1
+        return (ts - self.start_ts + offset - self.offset0) // 60
+
+
+def _local_minutes(value: datetime.datetime, zone, day: datetime.date, default: int) -> int:
+    """Wall-clock minutes after local midnight of ``day`` (``default`` when on another day)."""
+    local = value.astimezone(zone)
+    if local.date() != day:
+        return default
+    return local.hour * 60 + local.minute
+
+
+def _local(value: int, zone) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(value, zone)
+
+
 def _grid_window(location, days: list[datetime.date], hours_by_resource, appointments) -> tuple[int, int]:
     """The visible window in local minutes: opening hours, working hours and bookings of the days."""
     lows, highs = [], []
+    weekdays = {day.weekday() for day in days}
     for day in days:
-        opening = rules.opening_intervals(location, day)
-        for a, b in opening or []:
+        for a, b in rules.opening_intervals(location, day) or []:
             lows.append(_minutes(a.timetz()))
             highs.append(_minutes(b.timetz()) or 24 * 60)
-        for rows in hours_by_resource.values():
-            for wh in rows:
-                if wh.weekday == day.weekday():
-                    lows.append(_minutes(wh.start_time))
-                    highs.append(_minutes(wh.end_time))
+    for rows in hours_by_resource.values():
+        for wh in rows:
+            if wh.weekday in weekdays:
+                lows.append(_minutes(wh.start_time))
+                highs.append(_minutes(wh.end_time))
     zone = rules.location_zone(location)
-    for appt in appointments:
-        lows.append(_minutes(appt.start_at.astimezone(zone).time()))
-        end = appt.end_at.astimezone(zone)
-        highs.append(_minutes(end.time()) if end.date() == appt.start_at.astimezone(zone).date() else 24 * 60)
+    for day in days if appointments else ():
+        clock = DayClock(zone, day)
+        starts = [clock.minutes(a.start, -1, -1) for a in appointments]
+        ends = [
+            clock.minutes(a.end, -1, 24 * 60) for a in appointments if clock.minutes(a.start, -1, -1) >= 0
+        ]
+        starts = [m for m in starts if m >= 0]
+        if starts:
+            lows.append(min(starts))
+            highs.append(max(ends))
     low = min(lows) if lows else _minutes(DEFAULT_DAY[0])
     high = max(highs) if highs else _minutes(DEFAULT_DAY[1])
     low = low // 60 * 60
@@ -184,74 +295,93 @@ def _fill_column(
     day: datetime.date,
     low: int,
     high: int,
-    appointments: list[Appointment],
+    appointments: list[CalAppointment],
     bookable: list[tuple[datetime.datetime, datetime.datetime]],
     absences: list[Absence],
     now: datetime.datetime,
+    clock: DayClock | None = None,
 ) -> None:
     zone = rules.location_zone(location)
+    clock = clock or DayClock(zone, day)
     busy: list[tuple[int, int]] = []
+    blocks = column.blocks
     for appt in appointments:
-        start = appt.start_at.astimezone(zone)
-        end = appt.end_at.astimezone(zone)
-        a = _minutes(start.time())
-        b = _minutes(end.time()) if end.date() == day else 24 * 60
-        row = (a - low) // ROW_MINUTES + 1
-        span = max(1, -(-(b - a) // ROW_MINUTES))
-        column.blocks.append(Block("appt", row, span, appointment=appt, label=f"{start:%H:%M}"))
+        a = clock.minutes(appt.start, low, 24 * 60)
+        b = clock.minutes(appt.end, low, 24 * 60)
+        blocks.append(
+            Block(
+                "appt",
+                (a - low) // ROW_MINUTES + 1,
+                max(1, -(-(b - a) // ROW_MINUTES)),
+                appointment=appt,
+                label=f"{a // 60:02d}:{a % 60:02d}",
+            )
+        )
         busy.append(
             (
-                _minutes(appt.busy_from.astimezone(zone).time()),
-                _minutes(appt.busy_until.astimezone(zone).time()),
+                clock.minutes(appt.busy_from, 0, 24 * 60),
+                clock.minutes(appt.busy_until, 0, 24 * 60),
             )
         )
     for absence in absences:
-        a = max(
-            low,
-            _minutes(absence.start_at.astimezone(zone).time())
-            if absence.start_at.astimezone(zone).date() == day
-            else low,
-        )
-        b = min(
-            high,
-            _minutes(absence.end_at.astimezone(zone).time())
-            if absence.end_at.astimezone(zone).date() == day
-            else high,
-        )
+        a = max(low, _local_minutes(absence.start_at, zone, day, low))
+        b = min(high, _local_minutes(absence.end_at, zone, day, high))
         if b > a:
-            column.blocks.append(
+            blocks.append(
                 Block("off", (a - low) // ROW_MINUTES + 1, -(-(b - a) // ROW_MINUTES), label=absence.reason)
             )
             busy.append((a, b))
-    now_local = now.astimezone(zone)
+    busy.sort()
+    local_now = now.astimezone(zone)
+    now_minutes = (
+        -1 if local_now.date() < day else (24 * 60 if local_now.date() > day else _minutes(local_now.time()))
+    )
     for start, end in bookable:
         a, b = _minutes(start.timetz()), _minutes(end.timetz()) or 24 * 60
         slot = a
+        i = 0
         while slot + SLOT_MINUTES <= b:
-            if not any(x < slot + SLOT_MINUTES and slot < y for x, y in busy):
-                at = datetime.datetime.combine(day, datetime.time(slot // 60, slot % 60), tzinfo=zone)
-                if at >= now_local:
-                    column.blocks.append(
-                        Block(
-                            "free",
-                            (slot - low) // ROW_MINUTES + 1,
-                            SLOT_MINUTES // ROW_MINUTES,
-                            start=at,
-                            label=f"{at:%Y-%m-%dT%H:%M}",
-                        )
+            slot_end = slot + SLOT_MINUTES
+            while i < len(busy) and busy[i][1] <= slot:
+                i += 1
+            # busy is sorted by start; any interval from i on that starts before slot_end overlaps.
+            overlaps = False
+            j = i
+            while j < len(busy) and busy[j][0] < slot_end:
+                if busy[j][1] > slot:
+                    overlaps = True
+                    break
+                j += 1
+            if not overlaps and slot >= now_minutes:
+                blocks.append(
+                    Block(
+                        "free",
+                        (slot - low) // ROW_MINUTES + 1,
+                        SLOT_MINUTES // ROW_MINUTES,
+                        label=f"{day.isoformat()}T{slot // 60:02d}:{slot % 60:02d}",
                     )
-            slot += SLOT_MINUTES
+                )
+            slot = slot_end
 
 
 def _time_labels(low: int, high: int) -> list[tuple[int, str]]:
     return [((m - low) // ROW_MINUTES + 1, f"{m // 60:02d}:{m % 60:02d}") for m in range(low, high, 30)]
 
 
+def _calendar_appointments(user, location, start, end):
+    return (
+        visible_to(Appointment.objects.all(), user)
+        .filter(location=location, start_at__lt=end, end_at__gt=start)
+        .exclude(status__in=(Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW))
+    )
+
+
 def day_calendar(*, user, location, day: datetime.date, resources=None) -> Grid:
     """The day grid of ``location``: one column per resource, rows of 5 minutes.
 
-    Four queries: resources, working hours, absences, appointments (with type and party; no
-    health notes). Cancelled and no-show appointments are left out (they free the slot).
+    Four queries: resources, working hours, absences, appointments (read as plain values with
+    the type's name and colour and the party's name; never notes). Cancelled and no-show
+    appointments are left out (they free the slot).
     """
     qs = resources_for(user, location)
     if resources is not None:
@@ -259,27 +389,7 @@ def day_calendar(*, user, location, day: datetime.date, resources=None) -> Grid:
     resource_list = list(qs.prefetch_related(Prefetch("working_hours", queryset=WorkingHours.objects.all())))
     ids = [r.pk for r in resource_list]
     start, end = _day_bounds(location, day)
-    appts = list(
-        appointments_for(user)
-        .filter(location=location, resource_id__in=ids, start_at__lt=end, end_at__gt=start)
-        .exclude(status__in=(Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW))
-        .only(
-            "pk",
-            "resource_id",
-            "start_at",
-            "end_at",
-            "busy_from",
-            "busy_until",
-            "status",
-            "appointment_type__name",
-            "appointment_type__colour",
-            "party__display_name",
-            "location_id",
-        )
-        .select_related(None)
-        .select_related("appointment_type", "party")
-        .order_by("start_at")
-    )
+    appts = _cal_rows(_calendar_appointments(user, location, start, end).filter(resource_id__in=ids))
     absences = list(Absence.objects.filter(resource_id__in=ids, start_at__lt=end, end_at__gt=start))
     hours = {r.pk: list(r.working_hours.all()) for r in resource_list}
     low, high = _grid_window(location, [day], hours, appts)
@@ -290,6 +400,7 @@ def day_calendar(*, user, location, day: datetime.date, resources=None) -> Grid:
     for absence in absences:
         absences_by[absence.resource_id].append(absence)
     now = timezone.now()
+    clock = DayClock(rules.location_zone(location), day)
     columns = []
     for resource in resource_list:
         column = Column(key=resource.pk, title=resource.name, resource=resource, day=day)
@@ -303,6 +414,7 @@ def day_calendar(*, user, location, day: datetime.date, resources=None) -> Grid:
             bookable=rules.bookable_intervals(location, hours[resource.pk], day),
             absences=absences_by[resource.pk],
             now=now,
+            clock=clock,
         )
         columns.append(column)
     return Grid(
@@ -322,12 +434,7 @@ def week_calendar(*, user, location, week_start: datetime.date, resource: Resour
     start, _ = _day_bounds(location, days[0])
     _, end = _day_bounds(location, days[-1])
     hours_rows = list(WorkingHours.objects.filter(resource=resource))
-    appts = list(
-        appointments_for(user)
-        .filter(location=location, resource=resource, start_at__lt=end, end_at__gt=start)
-        .exclude(status__in=(Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW))
-        .order_by("start_at")
-    )
+    appts = _cal_rows(_calendar_appointments(user, location, start, end).filter(resource=resource))
     absences = list(Absence.objects.filter(resource=resource, start_at__lt=end, end_at__gt=start))
     low, high = _grid_window(location, days, {resource.pk: hours_rows}, appts)
     zone = rules.location_zone(location)
@@ -342,7 +449,7 @@ def week_calendar(*, user, location, week_start: datetime.date, resource: Resour
             day=day,
             low=low,
             high=high,
-            appointments=[a for a in appts if a.start_at.astimezone(zone).date() == day],
+            appointments=[a for a in appts if _local(a.start, zone).date() == day],
             bookable=rules.bookable_intervals(location, hours_rows, day),
             absences=[a for a in absences if a.start_at < d_end and a.end_at > d_start],
             now=now,

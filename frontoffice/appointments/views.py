@@ -91,6 +91,17 @@ def _day(request: HttpRequest, location) -> datetime.date:
 # ---------------------------------------------------------------- calendars
 
 
+def _columns_html(request: HttpRequest, grid, location):
+    from frontoffice.appointments.calendar_html import render_columns
+
+    return render_columns(
+        grid,
+        location_id=location.pk,
+        create_url=reverse("appointments:appointment-create"),
+        can_book=request.user.has_perm(ADD),
+    )
+
+
 @permission(VIEW)
 @require_GET
 def calendar_day(request: HttpRequest) -> HttpResponse:
@@ -109,6 +120,7 @@ def calendar_day(request: HttpRequest) -> HttpResponse:
         "next": day + datetime.timedelta(days=1),
         "holiday": rules.public_holiday(location, day),
         "view": "day",
+        "columns_html": _columns_html(request, grid, location),
     }
     return render(request, "appointments/calendar.html", context)
 
@@ -140,6 +152,7 @@ def calendar_week(request: HttpRequest) -> HttpResponse:
         "prev": day - datetime.timedelta(days=7),
         "next": day + datetime.timedelta(days=7),
         "view": "week",
+        "columns_html": _columns_html(request, grid, location) if grid else "",
     }
     return render(request, "appointments/calendar.html", context)
 
