@@ -157,3 +157,11 @@ def test_overdue_alert_goes_to_rep_and_manager_once(org, leads, django_capture_o
     assert sorted(mail.outbox[0].to) == ["rep_north@example.com", "rsm_north@example.com"]
     assert str(lead.pk) in mail.outbox[0].body
     assert Lead.objects.get(pk=lead.pk).events.filter(kind=LeadEvent.Kind.OVERDUE).count() == 1
+
+
+def test_demo_seed_takes_in_leads_once(org):
+    from frontoffice.leads.demo import seed_leads
+
+    assert seed_leads(org.company, org.people) == 5
+    assert seed_leads(org.company, org.people) == 0
+    assert Lead.objects.filter(legal_entity=org.company).count() == 5
