@@ -393,6 +393,9 @@ class Command(BaseCommand):
             from frontoffice.training.demo import seed_training
 
             seed_training(demo.company, demo.users)
+            from frontoffice.appointments.demo import seed_appointments
+
+            seed_appointments(demo.company, demo.users)
         if billing.get("products") or billing.get("price_profiles"):
             self.stdout.write(
                 _("Billing ready: %(products)d products, %(profiles)d billing and %(prices)d price profiles.")
