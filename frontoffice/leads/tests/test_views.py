@@ -241,3 +241,66 @@ def test_import_pages(org, leads, client_for, settings, tmp_path, django_capture
         reverse("leads:import"), {"file": SimpleUploadedFile("l.csv", "Name\nÅ\n".encode("latin-1"))}
     )
     assert refused.status_code == 200 and "not UTF-8" in refused.content.decode()
+
+
+def test_api_assign_qualify_disqualify_convert(org, leads, two_leads, client_for):
+    north, south = two_leads
+    rsm = client_for("rsm_north")
+    moved = rsm.post(
+        f"/api/v1/leads/{north.pk}/assign/",
+        {"owner": leads.rep_north2.pk, "reason": "Holiday"},
+        content_type="application/json",
+    )
+    assert moved.status_code == 200 and moved.json()["owner"]["id"] == leads.rep_north2.pk
+    assert (
+        rsm.post(
+            f"/api/v1/leads/{north.pk}/assign/",
+            {"owner": None, "reason": ""},
+            content_type="application/json",
+        ).status_code
+        == 400
+    )
+    org.people["rep_north2"] = leads.rep_north2
+    rep2 = client_for("rep_north2")
+    assert rep2.post(f"/api/v1/leads/{north.pk}/convert/", {}, content_type="application/json").json()["code"]
+    q = rep2.post(
+        f"/api/v1/leads/{north.pk}/qualify/",
+        {"answers": {"budget": True, "need": True}, "qualified": True},
+        content_type="application/json",
+    )
+    assert q.status_code == 200 and (q.json()["stage"], q.json()["score"]) == ("qualified", 50)
+    converted = rep2.post(
+        f"/api/v1/leads/{north.pk}/convert/",
+        {"amount": "1000.00", "expected_close_on": "2026-12-01"},
+        content_type="application/json",
+    )
+    assert converted.status_code == 200 and converted.json()["opportunity"]
+    out = client_for("rep_south").post(
+        f"/api/v1/leads/{south.pk}/disqualify/", {"reason": "No need"}, content_type="application/json"
+    )
+    assert out.status_code == 200 and out.json()["stage"] == "disqualified"
+
+
+def test_settings_pages_save_with_audit(org, leads, client_for):
+    from frontoffice.core.audit import AuditEntry
+    from frontoffice.leads.models import LeadSource
+
+    client = client_for("nsm")
+    assert client.get(reverse("leads:settings")).status_code == 200
+    response = client.post(
+        reverse("leads:settings-create", args=["source"]),
+        {
+            "name": "Partner",
+            "first_contact_target": "8",
+            "first_contact_unit": "working_hours",
+            "web_form_key": "",
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302
+    source = LeadSource.objects.get(name="Partner")
+    assert AuditEntry.objects.filter(action="leads.source.created", object_id=str(source.pk)).exists()
+    bad = client.post(
+        reverse("leads:settings-create", args=["rule"]), {"priority": "1", "region": org.other_region.pk}
+    )
+    assert bad.status_code == 200  # a region of another legal entity is not offered
