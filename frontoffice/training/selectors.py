@@ -179,35 +179,38 @@ def people_in_reach(*, user: Any) -> QuerySet[Any]:
     return visible_to(Staff.objects.filter(active=True), user).exclude(user_id=user.pk)
 
 
+def _count_annotations(prefix: str, course: int | None, today: datetime.date) -> dict[str, Count]:
+    soon = today + datetime.timedelta(days=DUE_SOON_DAYS)
+    a_filter = Q(**{f"{prefix}cancelled_at__isnull": True})
+    if course:
+        a_filter &= Q(**{f"{prefix}course_id": course})
+    open_f = a_filter & Q(**{f"{prefix}completed_at__isnull": True})
+    rel = prefix.rstrip("_") or "pk"
+    return {
+        "n_open": Count(rel, filter=open_f),
+        "n_overdue": Count(rel, filter=open_f & Q(**{f"{prefix}due_on__lt": today})),
+        "n_due": Count(
+            rel, filter=open_f & Q(**{f"{prefix}due_on__gte": today, f"{prefix}due_on__lte": soon})
+        ),
+        "n_completed": Count(rel, filter=a_filter & Q(**{f"{prefix}completed_at__isnull": False})),
+    }
+
+
 def team_overview(
     *, user: Any, q: str = "", status: str = "", course: int | None = None, location: int | None = None
 ) -> QuerySet[Any]:
-    """One row per person in the manager's reach with their training counts, aggregated in SQL."""
+    """The people in the manager's reach, ordered by name. With a status filter the counts are
+    aggregated in SQL to filter on; otherwise ``team_counts`` adds them for one page only."""
     today = timezone.localdate()
-    soon = today + datetime.timedelta(days=DUE_SOON_DAYS)
     people = people_in_reach(user=user).select_related("user", "role", "home_location")
-    a_filter = Q(training_assignments__cancelled_at__isnull=True)
-    if course:
-        a_filter &= Q(training_assignments__course_id=course)
-    open_f = a_filter & Q(training_assignments__completed_at__isnull=True)
-    people = people.annotate(
-        n_open=Count("training_assignments", filter=open_f),
-        n_overdue=Count("training_assignments", filter=open_f & Q(training_assignments__due_on__lt=today)),
-        n_due=Count(
-            "training_assignments",
-            filter=open_f
-            & Q(training_assignments__due_on__gte=today, training_assignments__due_on__lte=soon),
-        ),
-        n_completed=Count(
-            "training_assignments", filter=a_filter & Q(training_assignments__completed_at__isnull=False)
-        ),
-    )
     if q:
         people = people.filter(
             Q(user__first_name__icontains=q) | Q(user__last_name__icontains=q) | Q(user__email__icontains=q)
         )
     if location:
         people = people.filter(home_location_id=location)
+    if status:
+        people = people.annotate(**_count_annotations("training_assignments__", course, today))
     if status == "overdue":
         people = people.filter(n_overdue__gt=0)
     elif status == "due":
@@ -217,6 +220,25 @@ def team_overview(
     elif status == "completed":
         people = people.filter(n_completed__gt=0, n_open=0)
     return people.order_by("user__first_name", "user__last_name", "pk")
+
+
+def team_counts(people: list[Any], *, course: int | None = None) -> list[Any]:
+    """Set ``n_open``, ``n_due``, ``n_overdue`` and ``n_completed`` on ``people`` (one page) with
+    one aggregate query."""
+    if not people or hasattr(people[0], "n_open"):
+        return people
+    today = timezone.localdate()
+    rows = (
+        Assignment.objects.filter(person_id__in=[p.pk for p in people])
+        .values("person_id")
+        .annotate(**_count_annotations("", course, today))
+    )
+    by_person = {r["person_id"]: r for r in rows}
+    for p in people:
+        r = by_person.get(p.pk, {})
+        for key in ("n_open", "n_due", "n_overdue", "n_completed"):
+            setattr(p, key, r.get(key, 0))
+    return people
 
 
 def team_totals(*, user: Any, course: int | None = None) -> dict[str, int]:

@@ -467,9 +467,11 @@ def team(request: HttpRequest) -> HttpResponse:
     form = PeopleFilterForm(request.GET)
     filters = form.filters()
     people = selectors.team_overview(user=request.user, **filters)
+    page_obj = _page(request, people)
+    page_obj.object_list = selectors.team_counts(list(page_obj.object_list), course=filters.get("course"))
     context = {
         "filter_form": form,
-        "page_obj": _page(request, people),
+        "page_obj": page_obj,
         "is_filtered": bool(filters),
         "totals": selectors.team_totals(user=request.user, course=filters.get("course")),
     }
