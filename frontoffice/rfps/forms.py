@@ -94,6 +94,13 @@ class OutcomeForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=OUTCOME_CHOICES)
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
+    def __init__(self, *args: Any, status: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Won or lost only once the response is submitted; before that it can only be withdrawn
+        # (the service's rule), so the page offers no choice the service would refuse.
+        if status is not None and status != RfpStatus.SUBMITTED:
+            self.fields["outcome"].choices = [(RfpStatus.WITHDRAWN.value, RfpStatus.WITHDRAWN.label)]
+
 
 class DocumentForm(forms.Form):
     file = forms.FileField(label=_("Document"))

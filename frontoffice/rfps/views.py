@@ -154,7 +154,7 @@ def _detail_context(request: HttpRequest, rfp: Any) -> dict[str, Any]:
             "can_promote": user.has_perm("rfps.approve_rfp"),
             "missing": [r for r in context["requirements"] if r.mandatory and not r.is_done],
             "comment_form": forms.CommentForm(),
-            "outcome_form": forms.OutcomeForm(),
+            "outcome_form": forms.OutcomeForm(status=rfp.status),
             "requirement_form": forms.RequirementForm(),
             "import_form": forms.RequirementImportForm(),
             "document_form": forms.DocumentForm(),
