@@ -1069,6 +1069,20 @@ def quotes_expire(*, today: datetime.date | None = None) -> int:
 # ---------------------------------------------------------------- invoices
 
 
+def _discount_authoriser(quote: Quote) -> Any:
+    """Who authorised the quote's manual discounts: the last approver when the quote needed an
+    approval, else its owner (whose own authority covered them when it was sent)."""
+    if quote.approval_status == Quote.Approval.APPROVED:
+        from frontoffice.pricing.models import ApprovalDecision
+        from frontoffice.pricing.selectors import approval_history
+
+        approving = (ApprovalDecision.Action.APPROVED, ApprovalDecision.Action.SELF_APPROVED)
+        for decision in reversed(approval_history(quote)):
+            if decision.action in approving and decision.actor is not None:
+                return decision.actor
+    return quote.owner
+
+
 @transaction.atomic
 def quote_to_invoice(*, actor: Any, quote: Quote) -> Invoice:
     """A draft invoice with the accepted quote's lines and prices (``source_type="quote"``);
@@ -1091,6 +1105,7 @@ def quote_to_invoice(*, actor: Any, quote: Quote) -> Invoice:
             % {"customer": str(locked.party)},
             code="no_billing_profile",
         )
+    authoriser = _discount_authoriser(locked)
     lines = [
         {
             "product": line.product,
@@ -1100,6 +1115,9 @@ def quote_to_invoice(*, actor: Any, quote: Quote) -> Invoice:
             "unit_price": line.unit_price_amount,
             "discount_percent": line.discount_percent,
             "vat_code": line.vat_code,
+            # The quote's discounts were authorised once (by its author's authority or an
+            # approval): the invoice made from it needs no second approval.
+            "discount_authorised_by": authoriser,
         }
         for line in locked.lines.select_related("product", "vat_code").order_by("line_no")
     ]

@@ -401,3 +401,34 @@ def test_personal_data_export_and_erasure_keep_the_numbered_quote(org, world):
     assert handler.erase(world.north, org.user("admin")) == 1
     quote.refresh_from_db()
     assert (quote.reference, quote.decline_reason, quote.recipient_email) == ("Q2026-00001", "", "")
+
+
+def test_discounts_approved_on_the_quote_need_no_second_approval_on_its_invoice(org, world, billing):
+    from frontoffice.billing.services.invoicing import invoice_issue
+
+    rep, nsm, clerk = org.user("rep_north"), org.user("nsm"), org.user("clerk")
+    quote = quote_create(
+        actor=rep, party=world.north, lines=[{"product": world.catalogue.soft, "discount_percent": "25"}]
+    )
+    quote = quote_approval_request(actor=rep, quote=quote)
+    quote = quote_approve(actor=nsm, quote=quote, comment="Strategic customer")
+    quote = quote_accept(quote=quote_send(actor=rep, quote=quote), name="Anna Berg", confirmed=True)
+    invoice = quote_to_invoice(actor=clerk, quote=quote)
+    [line] = invoice.lines.all()
+    assert line.discount_authorised_by_id == nsm.pk  # the clerk's own authority is 0 %
+    issued = invoice_issue(actor=clerk, invoice=invoice)
+    assert issued.status == "issued"
+    assert issued.total_amount == quote.total_amount
+
+
+def test_discounts_within_the_authors_authority_carry_to_the_invoice(org, world, billing):
+    from frontoffice.billing.services.invoicing import invoice_issue
+
+    rep, clerk = org.user("rep_north"), org.user("clerk")
+    quote = quote_create(
+        actor=rep, party=world.north, lines=[{"product": world.catalogue.soft, "discount_percent": "10"}]
+    )
+    quote = quote_accept(quote=quote_send(actor=rep, quote=quote), name="Anna Berg", confirmed=True)
+    invoice = quote_to_invoice(actor=clerk, quote=quote)
+    assert invoice.lines.get().discount_authorised_by_id == rep.pk
+    assert invoice_issue(actor=clerk, invoice=invoice).status == "issued"
