@@ -465,6 +465,27 @@ def week_calendar(*, user, location, week_start: datetime.date, resource: Resour
     )
 
 
+def week_overview(
+    *, user, location, week_start: datetime.date
+) -> list[tuple[datetime.date, list[Appointment]]]:
+    """The location's week (Monday to Sunday) as a list of appointments per day (one query)."""
+    week_start = week_start - datetime.timedelta(days=week_start.weekday())
+    days = [week_start + datetime.timedelta(days=n) for n in range(7)]
+    start, _ = _day_bounds(location, days[0])
+    _, end = _day_bounds(location, days[-1])
+    zone = rules.location_zone(location)
+    by_day: dict[datetime.date, list[Appointment]] = defaultdict(list)
+    qs = (
+        appointments_for(user)
+        .filter(location=location, start_at__gte=start, start_at__lt=end)
+        .exclude(status=Appointment.Status.CANCELLED)
+        .order_by("start_at", "resource__position")
+    )
+    for appointment in qs:
+        by_day[appointment.start_at.astimezone(zone).date()].append(appointment)
+    return [(day, by_day[day]) for day in days]
+
+
 # ---------------------------------------------------------------- free slots
 
 

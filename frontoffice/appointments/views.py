@@ -132,15 +132,15 @@ def calendar_week(request: HttpRequest) -> HttpResponse:
     day = _day(request, location)
     resources = selectors.resources_for(request.user, location)
     raw = request.GET.get("resource")
-    resource = (
-        get_visible_or_404(resources, request.user, pk=int(raw))
-        if raw and raw.isdigit()
-        else resources.first()
-    )
+    # Without a resource: the location's week as a list per day; with one: its week grid.
+    resource = get_visible_or_404(resources, request.user, pk=int(raw)) if raw and raw.isdigit() else None
     grid = (
         selectors.week_calendar(user=request.user, location=location, week_start=day, resource=resource)
         if resource
         else None
+    )
+    overview = (
+        None if resource else selectors.week_overview(user=request.user, location=location, week_start=day)
     )
     context = {
         "location": location,
@@ -152,6 +152,7 @@ def calendar_week(request: HttpRequest) -> HttpResponse:
         "prev": day - datetime.timedelta(days=7),
         "next": day + datetime.timedelta(days=7),
         "view": "week",
+        "overview": overview,
         "columns_html": _columns_html(request, grid, location) if grid else "",
     }
     return render(request, "appointments/calendar.html", context)

@@ -68,6 +68,12 @@ def test_week_calendar(org, setup, client_for):
     )
     assert response.status_code == 200
     assert response.content.decode().count('data-testid="cal-appointment"') == 1
+    overview = client_for("receptionist").get(
+        reverse("appointments:calendar-week"), {"date": TOMORROW.isoformat()}
+    )
+    html = overview.content.decode()
+    assert 'data-testid="week-overview"' in html and html.count('data-testid="week-appointment"') == 1
+    assert "Anna Svensson" in html
 
 
 def test_booking_from_an_empty_slot_with_htmx(org, setup, client_for):
