@@ -586,3 +586,37 @@ def interaction_record(
         },
     )
     return interaction
+
+
+def interaction_reassign(
+    *, actor: Any, interaction: Interaction, staff: Staff | None, check_permission: bool = True
+) -> Interaction:
+    """Attribute ``interaction`` to another staff member (a question handed to a colleague), so
+    measures count it for the person who now handles it. Scope fields follow the staff member,
+    as in ``interaction_record``. Needs ``parties.change_interaction`` unless the calling
+    service has checked its own rule (``check_permission=False``)."""
+    with transaction.atomic():
+        if check_permission:
+            require_perm(actor, "parties.change_interaction")
+            interaction = visible_to(Interaction.objects.all(), actor).get(pk=interaction.pk)
+        interaction = (
+            Interaction.objects.select_for_update().select_related("party", "staff").get(pk=interaction.pk)
+        )
+        if interaction.staff_id == (staff.pk if staff else None):
+            return interaction
+        before = str(interaction.staff) if interaction.staff_id else None
+        party = interaction.party
+        interaction.staff = staff
+        interaction.region_id = staff.home_region_id if staff and staff.home_region_id else party.region_id
+        interaction.location_id = (
+            staff.home_location_id if staff and staff.home_location_id else party.location_id
+        )
+        interaction.owner_id = staff.user_id if staff else None
+        interaction.save(update_fields=["staff", "region", "location", "owner", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="parties.interaction.reassigned",
+            obj=interaction,
+            changes={"staff": [before, str(staff) if staff else None]},
+        )
+    return interaction

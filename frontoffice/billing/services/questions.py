@@ -77,7 +77,7 @@ from frontoffice.core.scoping import visible_to
 from frontoffice.core.tasks import email_enqueue
 from frontoffice.org.models import Staff
 from frontoffice.parties.models import Interaction
-from frontoffice.parties.services import interaction_record
+from frontoffice.parties.services import interaction_reassign, interaction_record
 
 VIEW_PERM = "billing.view_invoice"
 CHANGE_PERM = "billing.change_invoice"
@@ -521,6 +521,16 @@ def question_assign(*, actor: Any, question: InvoiceQuestion, assignee: Any) -> 
     question.assigned_to = assignee
     question.assigned_at = timezone.now()
     question.save(update_fields=["assigned_to", "assigned_at", "updated_at"])
+    if question.interaction_id is not None:
+        # Measures count the question for whoever handles it now.
+        interaction_reassign(
+            actor=actor,
+            interaction=question.interaction,
+            staff=Staff.objects.filter(
+                user=assignee, legal_entity_id=question.invoice.legal_entity_id
+            ).first(),
+            check_permission=False,
+        )
     audit_record(
         actor=actor,
         action="billing.invoice_question.assigned",

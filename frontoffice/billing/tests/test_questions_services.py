@@ -260,6 +260,23 @@ def test_a_clerk_reassigns_to_someone_who_can_see_the_invoice(org, invoice, link
     assert actions(question).count("billing.invoice_question.assigned") == 2
 
 
+def test_reassigning_moves_the_interaction_to_the_new_handler(org, invoice, link):
+    """Measures count a question for whoever handles it: its interaction follows the assignee."""
+    from frontoffice.core.models import AuditEntry
+    from frontoffice.org.models import Staff
+
+    question = ask(link)
+    question = question_assign(actor=org.user("clerk"), question=question, assignee=org.user("rep_north"))
+    interaction = question.interaction
+    interaction.refresh_from_db()
+    rep_staff = Staff.objects.get(user=org.user("rep_north"))
+    assert (interaction.staff_id, interaction.owner_id) == (rep_staff.pk, org.user("rep_north").pk)
+    assert interaction.region_id == rep_staff.home_region_id
+    assert AuditEntry.objects.filter(
+        action="parties.interaction.reassigned", object_id=str(interaction.pk)
+    ).exists()
+
+
 def test_assigning_needs_change_invoice_and_scope(org, invoice, link):
     question = ask(link)
     for persona in ["rep_north", "auditor"]:

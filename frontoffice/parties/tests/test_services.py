@@ -569,3 +569,34 @@ def test_personas_without_the_permission_are_refused(org, operation, persona):
 )
 def test_personas_with_the_permission_may_act(org, operation, persona):
     assert operation(org, persona) is not None
+
+
+def test_interaction_reassign_needs_the_permission_and_scope_and_follows_the_staff(org):
+    from django.core.exceptions import PermissionDenied
+
+    from frontoffice.org.models import Staff
+    from frontoffice.parties.models import Party
+    from frontoffice.parties.services import interaction_reassign, interaction_record
+
+    party = Party.objects.create(
+        kind="organisation",
+        organisation_name="Fjäll AB",
+        display_name="Fjäll AB",
+        legal_entity=org.company,
+        region=org.north,
+        owner=org.user("rep_north"),
+    )
+    interaction = interaction_record(
+        actor=org.user("rep_north"), party=party, kind="call", channel="phone", subject="Hi"
+    )
+    with pytest.raises(PermissionDenied):
+        interaction_reassign(actor=org.user("nobody"), interaction=interaction, staff=None)
+    south = Staff.objects.get(user=org.user("rep_south"))
+    with pytest.raises(Interaction.DoesNotExist):  # out of the South rep's scope
+        interaction_reassign(actor=org.user("rep_south"), interaction=interaction, staff=south)
+    moved = interaction_reassign(actor=org.user("rsm_north"), interaction=interaction, staff=south)
+    assert (moved.staff_id, moved.owner_id, moved.region_id) == (
+        south.pk,
+        south.user_id,
+        south.home_region_id,
+    )
