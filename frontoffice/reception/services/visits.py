@@ -20,7 +20,7 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -29,7 +29,7 @@ from frontoffice.core.audit import audit_record
 from frontoffice.core.permissions import require_perm
 from frontoffice.core.scoping import visible_to
 from frontoffice.reception.models import TicketCounter, Visit, VisitEvent
-from frontoffice.reception.services.common import check_location, local_day, staff_of, user_or_none
+from frontoffice.reception.services.common import check_location, local_day, user_or_none
 
 S = Visit.Status
 TRANSITIONS: dict[str, set[str]] = {
@@ -57,12 +57,21 @@ TIMESTAMP = {
 
 
 def next_ticket(location: Any, day: datetime.date) -> int:
-    """The next ticket number of ``location`` on ``day``; call inside the check-in transaction."""
-    TicketCounter.objects.bulk_create([TicketCounter(location=location, day=day)], ignore_conflicts=True)
-    counter = TicketCounter.objects.select_for_update().get(location=location, day=day)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return counter.last_number
+    """The next ticket number of ``location`` on ``day``; call inside the check-in transaction.
+
+    One statement: insert the day's counter at 1 or bump it, returning the number. The upsert
+    holds the counter row's lock until the transaction ends, so concurrent check-ins at the
+    location queue here and a rolled-back check-in gives its number back (gapless).
+    """
+    table = connection.ops.quote_name(TicketCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (location_id, day, last_number) VALUES (%s, %s, 1) "  # noqa: S608 - our table
+            f"ON CONFLICT (location_id, day) DO UPDATE SET last_number = {table}.last_number + 1 "
+            "RETURNING last_number",
+            [location.pk, day],
+        )
+        return cursor.fetchone()[0]
 
 
 def _event(
@@ -85,7 +94,7 @@ def _record_visit_interaction(*, actor: Any, visit: Visit, subject: str, system:
         channel="in_person",
         subject=subject,
         started_at=visit.arrived_at,
-        staff=None if system else staff_of(actor),
+        staff=None,  # the actor's staff profile (interaction_record looks it up)
         concerns=visit,
         check_permission=not system,
     )
@@ -121,8 +130,18 @@ def visit_check_in(
         appt = qs.filter(pk=appointment.pk).first()
         if appt is None:
             raise PermissionDenied(_("You cannot check in this appointment."))
-        if Visit.objects.filter(appointment=appt).exists():
-            raise ValidationError(_("This appointment is already checked in."), code="already_checked_in")
+        if appt.status != "booked":  # a visit exists exactly when the appointment left "booked"
+            code = (
+                "already_checked_in"
+                if appt.status != "cancelled" and appt.status != "no_show"
+                else "not_booked"
+            )
+            raise ValidationError(
+                _("This appointment is already checked in.")
+                if code == "already_checked_in"
+                else _("This appointment is cancelled or marked as a no-show."),
+                code=code,
+            )
         day = local_day(appt.location, at)
         ticket = next_ticket(appt.location, day)
         appointment_set_status(
@@ -141,7 +160,13 @@ def visit_check_in(
             arrived_at=at,
             receptionist=None if system else actor,
         )
-        visit.full_clean(exclude=["appointment", "party", "host"])
+        # Field rules only: the foreign keys were just read, uniqueness is the database's (ticket
+        # constraint, one visit per appointment).
+        visit.full_clean(
+            exclude=["location", "appointment", "party", "host", "receptionist"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
         visit.save()
         _event(visit, actor=actor, at=at, from_status="", to_status=S.WAITING, note=visit.get_via_display())
         _record_visit_interaction(

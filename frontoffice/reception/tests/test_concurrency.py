@@ -53,7 +53,7 @@ def test_ticket_numbers_are_gapless_under_concurrent_check_ins(org, setup):
                     kept[n] += 1
                 except Rollback:
                     pass
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()
