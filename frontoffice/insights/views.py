@@ -37,8 +37,9 @@ def _require_view(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-def _fmt(value: Any) -> str:
-    return "" if value is None else str(value)
+def _fmt(value: Any) -> Any:
+    """Figures go out as numbers (Decimal), so spreadsheets can compute with them."""
+    return value
 
 
 @require_GET
