@@ -146,8 +146,11 @@ def lead_create_view(request: HttpRequest) -> HttpResponse:
 def _detail_context(request: HttpRequest, lead: Lead, **forms: Any) -> dict[str, Any]:
     questions = questions_for(lead.legal_entity_id)
     today = timezone.localdate()
+    from frontoffice.leads.scoring import score_explanation
+
     return {
         "lead": lead,
+        "score_explanation": score_explanation(lead),
         "events": selectors.lead_events(lead=lead),
         "duplicates": selectors.duplicate_parties(user=request.user, lead=lead),
         "questions": questions,

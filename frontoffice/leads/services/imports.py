@@ -548,6 +548,12 @@ def lead_import_commit(*, actor: Any, import_id: int) -> int:
                     created = _write_all(actor, lead_import, _cleaned_rows(cleaned), started)
                 finally:
                     _side.close()
+                # With a trained model the new leads get its score now, in bulk; without one
+                # they keep the checklist fallback, computed when a lead is opened or qualified.
+                from frontoffice.leads.scoring import active_model, rescore_leads
+
+                if active_model(lead_import.legal_entity_id) is not None:
+                    rescore_leads(lead_import.legal_entity_id)
                 LeadImport.objects.filter(pk=lead_import.pk).update(
                     status=LeadImport.Status.DONE,
                     processed_rows=created,

@@ -324,6 +324,9 @@ def lead_create(
                 return previous
         raise
     event(lead, LeadEvent.Kind.CREATED, actor=actor, to_value=lead.get_channel_display())
+    from frontoffice.leads.scoring import lead_score_apply
+
+    lead_score_apply(lead)
     if owner_id is not None:
         from frontoffice.leads.services.common import user_label
 

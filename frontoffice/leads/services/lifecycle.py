@@ -199,14 +199,10 @@ def lead_qualify(
     before = (dict(lead.qualification), lead.checklist_score, lead.stage)
     lead.qualification = clean
     lead.checklist_score = checklist_score(questions, clean)
-    if lead.score_source == Lead.ScoreSource.CHECKLIST or lead.score is None:
-        lead.score = lead.checklist_score
-        lead.score_source = Lead.ScoreSource.CHECKLIST
-        lead.score_factors = [
-            {"factor": q.label, "key": q.key, "contribution": (q.weight if clean[q.key] else 0)}
-            for q in questions
-        ]
-        lead.scored_at = timezone.now()
+    # The model's score (or the checklist fallback, with its reason) follows the new answers.
+    from frontoffice.leads.scoring import lead_score_set
+
+    lead_score_set(lead)
     if qualified and lead.stage != Lead.Stage.QUALIFIED:
         if lead.first_contact_at is None:
             lead.first_contact_at = timezone.now()
