@@ -408,7 +408,9 @@ INSIGHTS_GRANTS = {
     "accounts_clerk": INSIGHTS_OWN,
 }
 for _code, _perms in INSIGHTS_GRANTS.items():
-    DEFAULT_ROLES[_code]["permissions"].extend(p for p in _perms if p not in DEFAULT_ROLES[_code]["permissions"])
+    DEFAULT_ROLES[_code]["permissions"].extend(
+        p for p in _perms if p not in DEFAULT_ROLES[_code]["permissions"]
+    )
 
 
 def ensure_default_roles(*, overwrite: bool = False) -> int:
