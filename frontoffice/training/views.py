@@ -133,7 +133,11 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if request.user.has_perm("training.view_team_training"):
         context["assignments"] = selectors.assignment_list(user=request.user, course=course)[:20]
-        context["effects"] = effectiveness(user=request.user, course=course)
+        # Measures may be costly (one provider call per person and window): computed on demand.
+        context["show_effects"] = request.GET.get("effectiveness") == "1"
+        context["effects"] = (
+            effectiveness(user=request.user, course=course) if context["show_effects"] else None
+        )
     mine = Assignment.objects.filter(
         course=course, person__user_id=request.user.pk, completed_at__isnull=True, cancelled_at__isnull=True
     ).first()

@@ -288,9 +288,9 @@ class History:
 
 
 @pytest.fixture
-def csat():
-    yield
-    recommendations.unregister_measure_provider("csat")
+def csat(monkeypatch):
+    """Only the fake providers of the test (other apps may register real measures)."""
+    monkeypatch.setattr(recommendations, "_providers", {})
 
 
 def test_recommendation_triggers_when_a_measure_lags_over_the_period(training, org, csat, client_for):

@@ -16,6 +16,14 @@ pytestmark = pytest.mark.django_db
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
+def _close_file(response):
+    """Close the streamed file without ``response.close()``, whose request_finished signal would
+    close the test's database connection on PostgreSQL."""
+    for closer in response._resource_closers:
+        closer()
+    response._resource_closers.clear()
+
+
 def _assign(training, org, who="receptionist", manager="office_manager"):
     return services.course_assign(
         actor=org.user(manager), course=training.course, people=[training.staff[who]]
@@ -39,6 +47,7 @@ def test_pages_render_for_their_users(training, org, client_for):
     manager_pages = [
         reverse("training:team"),
         reverse("training:course-detail", args=[training.course.pk]),
+        reverse("training:course-detail", args=[training.course.pk]) + "?effectiveness=1",
         reverse("training:course-edit", args=[training.course.pk]),
         reverse("training:course-assign", args=[training.course.pk]),
         reverse("training:course-create"),
@@ -225,7 +234,7 @@ def test_build_publish_assign_and_take_a_course_in_the_ui(org, client_for, setti
     assert "<strong>three</strong>" in page and "<script>alert" not in page
     file_response = learner.get(reverse("training:attachment-file", args=[attachment.pk]))
     assert file_response.status_code == 200 and b"".join(file_response.streaming_content) == PNG
-    file_response.close()
+    _close_file(file_response)
     learner.post(reverse("training:assignment-module", args=[assignment.pk, module.pk]))
     question = course.current_version.questions.get()
     wrong = question.answers.get(correct=False)
@@ -253,7 +262,7 @@ def test_course_files_only_for_people_who_may_see_the_course(training, org, clie
     url = reverse("training:attachment-file", args=[att.pk])
     response = client_for("receptionist").get(url)
     assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
-    response.close()
+    _close_file(response)
     assert client_for("nobody").get(url).status_code == 404
 
 
