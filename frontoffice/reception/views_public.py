@@ -25,7 +25,7 @@ from frontoffice.reception import forms, selectors, services
 
 PRIVATE_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow, noarchive",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store, private, max-age=0",
 }
 SCREEN_POLL_SECONDS = 10
