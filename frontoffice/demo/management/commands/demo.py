@@ -384,6 +384,9 @@ class Command(BaseCommand):
             from frontoffice.sales.demo import seed_sales
 
             seed_sales(demo.company, demo.users)
+            from frontoffice.leads.demo import seed_leads
+
+            seed_leads(demo.company, demo.users)
             from frontoffice.quotes.demo import seed_quotes
 
             seed_quotes(demo.company, demo.users)
