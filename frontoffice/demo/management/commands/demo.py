@@ -399,6 +399,9 @@ class Command(BaseCommand):
             from frontoffice.appointments.demo import seed_appointments
 
             seed_appointments(demo.company, demo.users)
+            from frontoffice.reception.demo import seed_reception
+
+            seed_reception(demo.company, demo.users)
         if billing.get("products") or billing.get("price_profiles"):
             self.stdout.write(
                 _("Billing ready: %(products)d products, %(profiles)d billing and %(prices)d price profiles.")
