@@ -31,9 +31,18 @@ from frontoffice.reception import selectors, services
 from frontoffice.reception.models import Complaint, Visit
 
 
-def service_error(exc: DjangoValidationError) -> exceptions.APIException:
-    from frontoffice.receivables.services.common import first_code
+def first_code(exc: DjangoValidationError) -> str | None:
+    """The code of the first error in ``exc`` (field errors included)."""
+    if getattr(exc, "code", None):
+        return exc.code
+    for errors in getattr(exc, "error_dict", {}).values():
+        for error in errors:
+            if getattr(error, "code", None):
+                return error.code
+    return next((e.code for e in getattr(exc, "error_list", []) if getattr(e, "code", None)), None)
 
+
+def service_error(exc: DjangoValidationError) -> exceptions.APIException:
     drf_exc = django_validation_error_to_drf(exc)
     drf_exc.domain_code = first_code(exc) or "invalid"  # type: ignore[attr-defined]
     return drf_exc

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from frontoffice.core.scoping import get_visible_or_404
-from frontoffice.reception import forms, selectors, services
+from frontoffice.reception import exports, forms, selectors, services
 from frontoffice.reception.models import Visit
 
 POLL_SECONDS = 5
@@ -187,6 +187,10 @@ def visit_list(request: HttpRequest) -> HttpResponse:
         over_target=request.GET.get("over_target") == "1",
         q=request.GET.get("q", "").strip(),
     )
+    fmt = request.GET.get("format")
+    if fmt in exports.FORMATS:
+        headers, rows = exports.visit_rows(visits.iterator(chunk_size=500))
+        return exports.response(fmt, _("visits"), headers, rows)
     page_obj = Paginator(visits, settings.FRONTOFFICE_PAGE_SIZE).get_page(request.GET.get("page"))
     now = selectors.local_now(location)
     rows = [(v, selectors.wait_minutes(v, now)) for v in page_obj]
@@ -341,6 +345,10 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
         owner=int(owner) if owner.isdigit() else None,
         q=data.get("q", ""),
     )
+    fmt = request.GET.get("format")
+    if fmt in exports.FORMATS:
+        headers, rows = exports.complaint_rows(complaints.iterator(chunk_size=500))
+        return exports.response(fmt, _("complaints"), headers, rows)
     page_obj = Paginator(complaints, settings.FRONTOFFICE_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "location": location,
@@ -437,6 +445,7 @@ def report(request: HttpRequest) -> HttpResponse:
         "locations": selectors.locations_for(request.user),
         "day": day,
         "report": selectors.desk_report(user=request.user, location=location, day=day),
+        "calendar_url": _url("appointments:calendar-day"),
         "previous_day": day - datetime.timedelta(days=1),
         "next_day": day + datetime.timedelta(days=1),
     }

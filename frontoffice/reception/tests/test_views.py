@@ -244,3 +244,29 @@ def test_kiosk_settings_show_the_secret_url_once_and_revoke(org, setup, now, cli
     client.post(reverse("reception:settings"), {"action": "revoke", "kiosk": kiosk.pk})
     kiosk.refresh_from_db()
     assert kiosk.revoked_at is not None
+
+
+def test_visit_and_complaint_exports_are_formula_safe_and_scoped(org, setup, now, client_for):
+    receptionist = org.user("receptionist")
+    services.visit_walk_in(
+        actor=receptionist,
+        location=setup.location,
+        kind="visitor",
+        visitor_name="=HYPERLINK(1)",
+        host=org.user("office_manager"),
+    )
+    services.complaint_create(actor=receptionist, location=setup.location, description="+cmd|calc")
+    client = client_for("receptionist")
+    visits = client.get(reverse("reception:visit-list"), {"format": "csv"})
+    assert visits["Content-Type"].startswith("text/csv")
+    assert "'=HYPERLINK(1)" in visits.content.decode("utf-8-sig")
+    complaints = client.get(reverse("reception:complaint-list"), {"format": "csv"}).content.decode(
+        "utf-8-sig"
+    )
+    assert "'+cmd|calc" in complaints
+    xlsx = client.get(reverse("reception:complaint-list"), {"format": "xlsx"})
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    other = {"format": "csv", "location": setup.other_location.pk}
+    assert client.get(reverse("reception:visit-list"), other).status_code == 404
+    assert client.get(reverse("reception:complaint-list"), other).status_code == 404
+    assert client_for("rep_north").get(reverse("reception:visit-list"), {"format": "csv"}).status_code == 403
