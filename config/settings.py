@@ -268,6 +268,7 @@ SPECTACULAR_SETTINGS = {
         "InteractionDirectionEnum": "frontoffice.parties.models.Interaction.Direction",
         "ActivityKindEnum": "frontoffice.activities.models.Activity.Kind",
         "ActivityDirectionEnum": "frontoffice.activities.models.Activity.Direction",
+        "VisitKindEnum": "frontoffice.reception.models.Visit.Kind",
     },
 }
 
