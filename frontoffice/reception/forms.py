@@ -48,7 +48,9 @@ class WalkInForm(forms.Form):
 class ProspectForm(forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=100)
     last_name = forms.CharField(label=_("Last name"), max_length=100)
-    email = forms.EmailField(label=_("E-mail"), required=False)
+    email = forms.EmailField(
+        label=_("E-mail"), required=False, help_text=_("Needed for the new-patient follow-up.")
+    )
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
     language = forms.ChoiceField(label=_("Language"), choices=LANGUAGES, initial="sv")
     channel = forms.ChoiceField(
@@ -67,6 +69,7 @@ class ProspectForm(forms.Form):
         label=_("They consent to us storing their details and contacting them about becoming a patient."),
         required=False,
     )
+    arrived = forms.BooleanField(label=_("They are here now: add them to the waiting room."), required=False)
 
 
 class ComplaintForm(forms.Form):

@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -286,12 +287,18 @@ def prospect(request: HttpRequest) -> HttpResponse:
     location = _location(request)
     form = forms.ProspectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        arrived = data.pop("arrived", False)
         try:
-            result = services.prospect_register(actor=request.user, location=location, **form.cleaned_data)
+            with transaction.atomic():
+                result = services.prospect_register(actor=request.user, location=location, **data)
+                if arrived:
+                    visit = services.visit_walk_in(
+                        actor=request.user, location=location, kind="patient", party=result.party
+                    )
+                    messages.info(request, _("Ticket %(ticket)s.") % {"ticket": visit.ticket_number})
         except ValidationError as exc:
             forms.apply_errors(form, exc)
-        except PermissionDenied:
-            raise
         else:
             if result.lead is not None:
                 messages.success(

@@ -4,8 +4,9 @@
 or phone, the location's legal entity, region and location, data-processing consent), records
 the contact as an interaction, and — when the ``leads`` app is installed — a lead for the sales
 desk's new-patient follow-up through ``leads.services.lead_create`` (imported at call time) with
-the lead source "Reception" and the receptionist as the one who entered it. With an e-mail
-address the lead links to the new customer (the leads app matches on e-mail).
+the lead source "Reception" and the receptionist as the one who entered it. The lead links to the new customer through the
+e-mail address (the leads app matches on e-mail; a phone number only flags a possible
+duplicate), so an e-mail address is required while ``leads`` is installed.
 """
 
 from __future__ import annotations
@@ -75,7 +76,13 @@ def prospect_register(
         errors["consent"] = ValidationError(
             _("The prospective patient must consent to us storing their details."), code="consent_required"
         )
-    if not (email or "").strip() and not (phone or "").strip():
+    if apps.is_installed("frontoffice.leads") and not (email or "").strip():
+        # The lead is matched to the new customer by e-mail; without one the leads app would
+        # make a second customer record.
+        errors["email"] = ValidationError(
+            _("Enter their e-mail address: the sales desk follows up by e-mail."), code="email_required"
+        )
+    elif not (email or "").strip() and not (phone or "").strip():
         errors["email"] = ValidationError(
             _("Enter an e-mail address or a phone number."), code="contact_required"
         )

@@ -77,3 +77,39 @@ def test_prospect_form_requires_the_consent_box(org, setup, now, client_for):
         },
     )
     assert response.status_code == 302 and Party.objects.filter(email="maja@example.com").exists()
+
+
+def test_prospect_who_is_here_now_goes_to_the_waiting_room(org, setup, now, client_for):
+    from frontoffice.reception.models import Visit
+
+    response = client_for("receptionist").post(
+        "/reception/prospect/",
+        {
+            "first_name": "Ture",
+            "last_name": "Berg",
+            "email": "ture@example.com",
+            "language": "sv",
+            "channel": "in_person",
+            "consent": "on",
+            "arrived": "on",
+        },
+    )
+    assert response.status_code == 302
+    visit = Visit.objects.get()
+    assert visit.party.display_name == "Ture Berg" and visit.status == "waiting" and visit.kind == "patient"
+
+
+def test_prospect_without_email_is_refused_so_no_second_customer_is_made(org, setup, now):
+    from frontoffice.leads.models import Lead
+
+    with pytest.raises(ValidationError) as exc:
+        services.prospect_register(
+            actor=org.user("receptionist"),
+            location=setup.location,
+            first_name="Ture",
+            last_name="Berg",
+            phone="070-123 45 67",
+            consent=True,
+        )
+    assert exc.value.error_dict["email"][0].code == "email_required"
+    assert not Party.objects.filter(first_name="Ture").exists() and not Lead.objects.exists()
