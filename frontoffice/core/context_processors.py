@@ -19,8 +19,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     for item in registry.nav:
         if item.permission and not user.has_perm(item.permission):
             continue
+        if item.visible is not None and not item.visible(user):
+            continue
         url = reverse(item.url_name)
-        items[item.section].append(
-            {"key": item.key, "label": item.label, "url": url, "active": current.startswith(url)}
-        )
+        items[item.section].append({"key": item.key, "label": item.label, "url": url, "active": False})
+    # The current page belongs to the entry with the longest matching address only
+    # (/activities/meetings/ is "Meetings", not also "Today" at /activities/).
+    matches = [entry for entries in items.values() for entry in entries if current.startswith(entry["url"])]
+    if matches:
+        max(matches, key=lambda entry: len(entry["url"]))["active"] = True
     return {"nav_main": items["main"], "nav_settings": items["settings"]}

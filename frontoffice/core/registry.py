@@ -33,6 +33,8 @@ class NavItem:
     permission: str | None
     order: int = 100
     section: str = "main"  # "main" or "settings"
+    # Extra condition beyond the permission (e.g. "has a staff profile"); None: none.
+    visible: Callable[[Any], bool] | None = None
 
 
 @dataclass(frozen=True)

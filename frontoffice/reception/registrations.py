@@ -27,7 +27,18 @@ register_nav(NavItem("reception", _("Reception"), "reception:desk", "reception.v
 register_nav(
     NavItem("waiting-room", _("Waiting room"), "reception:waiting-room", "reception.view_visit", order=9)
 )
-register_nav(NavItem("my-visitors", _("Your visitors"), "reception:my-visitors", None, order=95))
+
+
+def _is_staff(user: Any) -> bool:
+    """Anyone with a staff profile can be a visitor's host."""
+    from frontoffice.core.scoping import user_scope
+
+    return not user_scope(user).nothing
+
+
+register_nav(
+    NavItem("my-visitors", _("Your visitors"), "reception:my-visitors", None, order=95, visible=_is_staff)
+)
 
 
 def _search(user: Any, query: str, limit: int):
