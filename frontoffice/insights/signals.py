@@ -12,6 +12,7 @@ import threading
 from collections import defaultdict
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_init, post_save
 from django.utils import timezone
@@ -65,13 +66,23 @@ def _label(sender: Any) -> str:
     return sender._meta.label_lower
 
 
+def _live() -> bool:
+    """``INSIGHTS_LIVE_FACTS`` (default on): off, facts are kept only by the periodic refresh and
+    the rebuild command (the test suite turns it off except for the facts' own tests)."""
+    return getattr(settings, "INSIGHTS_LIVE_FACTS", True)
+
+
 def on_init(sender: Any, instance: Any, **kwargs: Any) -> None:
+    if not _live():
+        return
     fields = WATCHED.get(_label(sender))
     if fields:
         instance._insights_days = {f: _day(instance.__dict__.get(f)) for f in fields}
 
 
 def on_change(sender: Any, instance: Any, **kwargs: Any) -> None:
+    if not _live():
+        return
     fields = WATCHED.get(_label(sender))
     if not fields:
         return

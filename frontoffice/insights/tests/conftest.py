@@ -131,3 +131,9 @@ def world(org: Any) -> World:
     add_visit(org, rec, at(3, 8), at(3, 8, 15), 2)
     add_visit(org, rec, at(4, 8), None, 3)
     return World(org, team, party)
+
+
+@pytest.fixture(autouse=True)
+def live_facts(settings: Any) -> None:
+    """The insights tests check that facts follow every saved source row (off elsewhere)."""
+    settings.INSIGHTS_LIVE_FACTS = True
