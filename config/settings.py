@@ -252,6 +252,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "frontoffice.api.schema.add_standard_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "LocationKindEnum": "frontoffice.org.models.Location.Kind",
         "PartyKindEnum": "frontoffice.parties.models.Party.Kind",

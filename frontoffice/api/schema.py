@@ -90,3 +90,23 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "description": "Personal API token, sent as `Authorization: Token fo_...`. "
             "Create one under Settings → API tokens; it is shown once and stored hashed.",
         }
+
+
+def add_standard_errors(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """Schema post-processing: an operation whose view documents no errors of its own gets the
+    standard ones every endpoint can answer (401 and 403; 404 on a path with an id; 400 and 415
+    on writes), all in the one error shape. Views that document their errors keep theirs."""
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            if "401" in responses:
+                continue
+            statuses = [401, 403]
+            if "{" in path:
+                statuses.append(404)
+            if method in ("post", "put", "patch"):
+                statuses += [400, 415]
+            for status in statuses:
+                responses.setdefault(str(status), {"content": content, "description": _DESCRIPTIONS[status]})
+    return result
