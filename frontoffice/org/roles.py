@@ -352,7 +352,9 @@ RECEPTION_GRANTS = {
     "administrator": [p for p in RECEPTION_MANAGER if p != "leads.add_lead"],
 }
 for _code, _perms in RECEPTION_GRANTS.items():
-    DEFAULT_ROLES[_code]["permissions"].extend(p for p in _perms if p not in DEFAULT_ROLES[_code]["permissions"])
+    DEFAULT_ROLES[_code]["permissions"].extend(
+        p for p in _perms if p not in DEFAULT_ROLES[_code]["permissions"]
+    )
 
 
 # Training (frontoffice.training). Granted to existing shipped roles by training migration
@@ -390,7 +392,9 @@ TRAINING_GRANTS = {
     "auditor": TRAINING_LEARNER,
 }
 for _code, _perms in TRAINING_GRANTS.items():
-    DEFAULT_ROLES[_code]["permissions"].extend(p for p in _perms if p not in DEFAULT_ROLES[_code]["permissions"])
+    DEFAULT_ROLES[_code]["permissions"].extend(
+        p for p in _perms if p not in DEFAULT_ROLES[_code]["permissions"]
+    )
 
 
 # Insights (frontoffice.insights). Granted to existing shipped roles by insights migration 0002.
