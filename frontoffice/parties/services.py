@@ -600,7 +600,9 @@ def interaction_reassign(
             require_perm(actor, "parties.change_interaction")
             interaction = visible_to(Interaction.objects.all(), actor).get(pk=interaction.pk)
         interaction = (
-            Interaction.objects.select_for_update().select_related("party", "staff").get(pk=interaction.pk)
+            Interaction.objects.select_for_update(of=("self",))
+            .select_related("party", "staff")
+            .get(pk=interaction.pk)
         )
         if interaction.staff_id == (staff.pk if staff else None):
             return interaction
