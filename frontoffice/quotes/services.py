@@ -34,8 +34,14 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from frontoffice.billing.models import BillingProfile, Invoice, Product, Unit, VatCode
-from frontoffice.billing.services.invoicing import billing_settings_for, lines_totals
+from frontoffice.billing.models import BillingProfile, Invoice, Product, VatCode
+from frontoffice.billing.services.invoicing import (
+    UNSET,
+    billing_settings_for,
+    line_finish,
+    line_input,
+    lines_totals,
+)
 from frontoffice.billing.services.totals import _EXACT, HUNDRED, ZERO, Totals, line_clean
 from frontoffice.core.audit import audit_record
 from frontoffice.core.permissions import require_legal_entity, require_perm
@@ -62,7 +68,7 @@ EMAIL_LANGUAGES = ("sv", "en")
 LINE_FIELDS = ("description", "quantity", "unit_price", "discount_percent", "vat_code", "unit")
 HEADER_FIELDS = ("valid_until", "language", "recipient_email", "intro", "terms")
 TOTAL_FIELDS = ["net_amount", "vat_amount", "rounding_amount", "total_amount"]
-_UNSET: Any = object()
+_UNSET: Any = UNSET  # billing's: line_input tells it apart
 
 
 def _pk(value: Any) -> Any:
@@ -121,24 +127,6 @@ def _profile(quote: Quote) -> BillingProfile | None:
         .filter(legal_entity_id=quote.legal_entity_id, party_id=quote.party_id, active=True)
         .first()
     )
-
-
-def _product(legal_entity_id: int, value: Any) -> Product | None:
-    if isinstance(value, Product):
-        return value if value.legal_entity_id == legal_entity_id else None
-    if not str(_pk(value)).isdigit():
-        return None
-    return (
-        Product.objects.select_related("vat_code")
-        .filter(legal_entity_id=legal_entity_id, pk=_pk(value))
-        .first()
-    )
-
-
-def _vat_code(legal_entity_id: int, value: Any) -> VatCode | None:
-    if isinstance(value, VatCode):
-        return value if value.legal_entity_id == legal_entity_id else None
-    return VatCode.objects.filter(legal_entity_id=legal_entity_id, code=str(value).strip()).first()
 
 
 def _product_vat(profile: BillingProfile | None, product: Product) -> VatCode:
@@ -250,66 +238,22 @@ def _line_values(
     bad field is reported at once. Arithmetic and number checks are billing's ``line_clean``."""
     le_id = quote.legal_entity_id
     profile = _profile(quote)
-    errors: dict[str, list[ValidationError]] = {}
-
-    def error(field: str, message: str, code: str) -> None:
-        errors.setdefault(field, []).append(ValidationError(message, code=code))
-
-    if line is None:
-        product_obj = None
-        if product not in (None, "", _UNSET):
-            product_obj = _product(le_id, product)
-            if product_obj is None:
-                error("product", _("There is no such product."), "unknown_product")
-            elif not product_obj.active:
-                error("product", _("This product is no longer sold."), "inactive_product")
-    else:
-        product_obj = line.product
-    is_product = product_obj is not None or (line is None and product not in (None, "", _UNSET))
-
-    if description is _UNSET:
-        description = line.description if line is not None else ""
-    description = " ".join(str(description or "").split())
-    if not description and product_obj is not None:
-        description = product_obj.name
-    if not description and not is_product:
-        error("description", _("Describe what is offered."), "required")
-    elif len(description) > 300:
-        error("description", _("At most 300 characters."), "too_long")
-
-    if quantity is _UNSET:
-        quantity = line.quantity if line is not None else "1"
-    manual = line is not None and line.price_source == PRICE_MANUAL
-    typed_price = unit_price is not _UNSET and unit_price not in (None, "")
-    typed_discount = discount_percent is not _UNSET and discount_percent not in (None, "")
-    if typed_price or typed_discount:
-        manual = True
-    price = unit_price if typed_price else (line.unit_price_amount if line is not None else None)
-    discount = discount_percent if typed_discount else (line.discount_percent if line is not None else "0")
-    if not is_product and price is None:
-        error("unit_price", _("Enter a unit price."), "required")
-        price = "0"
-
-    vat_check: dict[str, Any] = {}
-    if vat_code not in (None, "", _UNSET):
-        vat_check = {
-            "vat_code": _vat_code(le_id, vat_code),
-            "vat_code_text": str(getattr(vat_code, "code", vat_code)),
-        }
-    elif line is not None:
-        vat_check = {"vat_code": line.vat_code}
-    elif product_obj is not None:
-        vat_check = {"vat_code": _product_vat(profile, product_obj)}
-    elif not is_product:
-        error("vat_code", _("Choose a VAT code."), "required")
-    vat_obj = vat_check.get("vat_code")
-
-    if unit is _UNSET or unit in (None, ""):
-        unit = (
-            line.unit if line is not None else (product_obj.unit if product_obj is not None else Unit.PIECE)
-        )
-    if unit not in Unit.values:
-        error("unit", _("Choose a unit from the list."), "invalid_unit")
+    values = line_input(
+        legal_entity_id=le_id,
+        line=line,
+        product=product,
+        description=description,
+        quantity=quantity,
+        unit_price=unit_price,
+        discount_percent=discount_percent,
+        vat_code=vat_code,
+        unit=unit,
+        product_vat=lambda product_obj: _product_vat(profile, product_obj),
+        missing_description=_("Describe what is offered."),
+    )
+    errors = values.errors
+    product_obj, quantity, manual = values.product, values.quantity, values.manual
+    price, discount, vat_obj = values.price, values.discount, values.vat_code
 
     source = PRICE_MANUAL
     reference = None
@@ -332,26 +276,12 @@ def _line_values(
             elif price is None:
                 # Only a discount typed: it applies to the customer's price.
                 price = priced.unit_price_amount
-    clean = None
-    try:
-        clean = line_clean(
-            quantity=quantity,
-            unit_price="0" if price is None else price,
-            discount_percent=discount,
-            **vat_check,
-        )
-    except ValidationError as exc:
-        for field, field_errors in exc.error_dict.items():
-            if field not in errors:
-                errors[field] = field_errors
-    if errors:
-        raise ValidationError(errors)
-    assert clean is not None and vat_obj is not None
+    clean = line_finish(values, price=price, discount=discount)
     return {
         "product": product_obj,
-        "description": description,
+        "description": values.description,
         "quantity": clean.quantity,
-        "unit": unit,
+        "unit": values.unit,
         "unit_price_amount": clean.unit_price,
         "discount_percent": clean.discount_percent,
         "vat_code": vat_obj,

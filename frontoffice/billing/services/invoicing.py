@@ -30,6 +30,7 @@ import datetime
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -512,10 +513,37 @@ def _merge(errors: dict[str, list[ValidationError]], exc: ValidationError) -> No
         errors.setdefault(field, []).extend(field_errors)
 
 
-def _line_values(
-    invoice: Invoice,
+UNSET: Any = _UNSET  # "keep the line's value" for line changes (quotes share it)
+
+
+@dataclass
+class DocumentLineInput:
+    """A document line's input after the checks every priced document shares (invoices,
+    quotes): the product, description, quantity, typed price and discount, VAT code and unit,
+    with every bad field collected in ``errors`` (nothing raised yet: pricing may add more)."""
+
+    product: Product | None
+    description: str
+    quantity: Any
+    manual: bool
+    price: Any
+    discount: Any
+    vat_check: dict[str, Any]
+    unit: str
+    errors: dict[str, list[ValidationError]]
+
+    def error(self, field: str, message: str, code: str) -> None:
+        self.errors.setdefault(field, []).append(ValidationError(message, code=code))
+
+    @property
+    def vat_code(self) -> VatCode | None:
+        return self.vat_check.get("vat_code")
+
+
+def line_input(
     *,
-    line: InvoiceLine | None,
+    legal_entity_id: int,
+    line: Any,
     product: Any,
     description: Any,
     quantity: Any,
@@ -523,14 +551,15 @@ def _line_values(
     discount_percent: Any,
     vat_code: Any,
     unit: Any,
-) -> dict[str, Any]:
-    """The checked values of a new or changed line (``_UNSET``: keep the line's value).
-    Every bad field is reported at once."""
-    le_id = invoice.legal_entity_id
-    errors: dict[str, list[ValidationError]] = {}
-
-    def error(field: str, message: str, code: str) -> None:
-        errors.setdefault(field, []).append(ValidationError(message, code=code))
+    product_vat: Callable[[Product], VatCode],
+    missing_description: str,
+) -> DocumentLineInput:
+    """The checks of a new or changed line (``line`` None: new; ``UNSET``: keep the line's
+    value) shared by invoices and quotes; ``product_vat`` gives a product's VAT code for the
+    customer, ``missing_description`` the message when a free-text line has none."""
+    le_id = legal_entity_id
+    values = DocumentLineInput(None, "", None, False, None, None, {}, "", {})
+    error = values.error
 
     if line is None:
         product_obj = None
@@ -550,7 +579,7 @@ def _line_values(
     if not description and product_obj is not None:
         description = product_obj.name
     if not description and not is_product:
-        error("description", _("Describe what is invoiced."), "required")
+        error("description", missing_description, "required")
     elif len(description) > 300:
         error("description", _("At most 300 characters."), "too_long")
 
@@ -577,10 +606,9 @@ def _line_values(
     elif line is not None:
         vat_check = {"vat_code": line.vat_code}
     elif product_obj is not None:
-        vat_check = {"vat_code": _product_vat(invoice, product_obj)}
+        vat_check = {"vat_code": product_vat(product_obj)}
     elif not is_product:
         error("vat_code", _("Choose a VAT code."), "required")
-    vat_obj = vat_check.get("vat_code")
 
     if unit is _UNSET or unit in (None, ""):
         unit = (
@@ -589,7 +617,65 @@ def _line_values(
     if unit not in Unit.values:
         error("unit", _("Choose a unit from the list."), "invalid_unit")
 
+    values.product, values.description, values.quantity = product_obj, description, quantity
+    values.manual, values.price, values.discount = manual, price, discount
+    values.vat_check, values.unit = vat_check, unit
+    return values
+
+
+def line_finish(values: DocumentLineInput, *, price: Any, discount: Any) -> Any:
+    """``line_clean`` on the checked input with the price decided; raises every error at once
+    (the checks' first, then the arithmetic's for fields not already reported)."""
+    errors = values.errors
     clean = None
+    try:
+        clean = line_clean(
+            quantity=values.quantity,
+            unit_price="0" if price is None else price,
+            discount_percent=discount,
+            **values.vat_check,
+        )
+    except ValidationError as exc:
+        for field, field_errors in exc.error_dict.items():
+            if field not in errors:  # the quantity may have been checked for pricing already
+                errors[field] = field_errors
+    if errors:
+        raise ValidationError(errors)
+    assert clean is not None and values.vat_code is not None
+    return clean
+
+
+def _line_values(
+    invoice: Invoice,
+    *,
+    line: InvoiceLine | None,
+    product: Any,
+    description: Any,
+    quantity: Any,
+    unit_price: Any,
+    discount_percent: Any,
+    vat_code: Any,
+    unit: Any,
+) -> dict[str, Any]:
+    """The checked values of a new or changed line (``_UNSET``: keep the line's value).
+    Every bad field is reported at once."""
+    values = line_input(
+        legal_entity_id=invoice.legal_entity_id,
+        line=line,
+        product=product,
+        description=description,
+        quantity=quantity,
+        unit_price=unit_price,
+        discount_percent=discount_percent,
+        vat_code=vat_code,
+        unit=unit,
+        product_vat=lambda product_obj: _product_vat(invoice, product_obj),
+        missing_description=_("Describe what is invoiced."),
+    )
+    errors = values.errors
+    product_obj, quantity, manual = values.product, values.quantity, values.manual
+    price, discount, vat_obj = values.price, values.discount, values.vat_code
+    source = PRICE_MANUAL
     if product_obj is not None and (not manual or price is None):
         try:
             qty = line_clean(quantity=quantity, unit_price="0").quantity
@@ -602,26 +688,13 @@ def _line_values(
                 price = _product_price(invoice, product_obj, qty)[0]
             else:
                 price, discount, source = _product_price(invoice, product_obj, qty)
-    try:
-        clean = line_clean(
-            quantity=quantity,
-            unit_price="0" if price is None else price,
-            discount_percent=discount,
-            **vat_check,
-        )
-    except ValidationError as exc:
-        for field, field_errors in exc.error_dict.items():
-            if field not in errors:  # the quantity may have been checked for pricing already
-                errors[field] = field_errors
-    if errors:
-        raise ValidationError(errors)
-    assert clean is not None and vat_obj is not None
+    clean = line_finish(values, price=price, discount=discount)
     price_source = source if product_obj is not None and not manual else PRICE_MANUAL
     return {
         "product": product_obj,
-        "description": description,
+        "description": values.description,
         "quantity": clean.quantity,
-        "unit": unit,
+        "unit": values.unit,
         "unit_price_amount": clean.unit_price,
         "discount_percent": clean.discount_percent,
         "vat_code": vat_obj,
