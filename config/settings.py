@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "frontoffice.reception",
     "frontoffice.training",
     "frontoffice.insights",
+    "frontoffice.surveys",
     "frontoffice.api",
     "frontoffice.demo",
 ]

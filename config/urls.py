@@ -24,6 +24,8 @@ urlpatterns = [
     path("k/", include("frontoffice.reception.urls_public")),
     path("training/", include("frontoffice.training.urls")),
     path("insights/", include("frontoffice.insights.urls")),
+    path("surveys/", include("frontoffice.surveys.urls")),
+    path("s/", include("frontoffice.surveys.urls_public")),
     path("api/v1/", include("frontoffice.api.urls")),
     path("api/", include("frontoffice.api.fallback_urls")),
     path("accounts/", include("frontoffice.core.urls_auth")),
