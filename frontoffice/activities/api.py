@@ -78,9 +78,17 @@ class ActivityFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=selectors.ACTIVITY_STATUSES, required=False, default="open")
     owner = serializers.CharField(required=False, max_length=20, help_text="`me` or a user id.")
     party = IdField(required=False)
-    q = serializers.CharField(required=False, max_length=100)
+    q = serializers.CharField(
+        required=False, max_length=100, help_text="Words of the subject, the notes or the customer's name."
+    )
     due_from = serializers.DateField(required=False)
     due_to = serializers.DateField(required=False)
+    date_from = serializers.DateField(
+        required=False, help_text="The activity's date (done, else due) on or after this day."
+    )
+    date_to = serializers.DateField(
+        required=False, help_text="The activity's date (done, else due) on or before this day."
+    )
 
     class Meta:
         ref_name = "ActivityFilter"

@@ -17,7 +17,16 @@ TIME_ZONES = [(z, z) for z in sorted(zoneinfo.available_timezones()) if z.starts
 
 
 class ActivityFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    """Filters of the activity list and its export; ``party`` comes from the customer page's
+    link. Owner choices are the staff within the user's reach; every filter only narrows the
+    scoped list."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        help_text=_("Subject, notes or customer name."),
+    )
     kind = forms.ChoiceField(
         label=_("Kind"), required=False, choices=[("", _("All kinds")), *Activity.Kind.choices]
     )
@@ -31,28 +40,43 @@ class ActivityFilterForm(forms.Form):
             ("all", _("All")),
         ],
     )
-    owner = forms.ChoiceField(
-        label=_("Owner"), required=False, choices=[("", _("Everyone I can see")), ("me", _("Mine"))]
+    owner = forms.ChoiceField(label=_("Owner"), required=False)
+    date_from = forms.DateField(
+        label=_("Date from"),
+        required=False,
+        widget=DATE_WIDGET,
+        help_text=_("Done on, or due on when not done yet."),
     )
+    date_to = forms.DateField(label=_("Date to"), required=False, widget=DATE_WIDGET)
     due_from = forms.DateField(label=_("Due from"), required=False, widget=DATE_WIDGET)
     due_to = forms.DateField(label=_("Due to"), required=False, widget=DATE_WIDGET)
+    party = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    KEYS = ("q", "kind", "status", "owner", "party", "date_from", "date_to", "due_from", "due_to")
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from frontoffice.sales.selectors import owners_for
+
+        self.fields["owner"].choices = [
+            ("", _("Everyone I can see")),
+            ("me", _("Mine")),
+            *[(str(u.pk), u.get_full_name() or u.get_username()) for u in owners_for(user)],
+        ]
 
     def filters(self) -> dict[str, Any]:
-        if not self.is_valid():
-            return {"status": "open"}
-        data = self.cleaned_data
-        return {
-            "q": data["q"],
-            "kind": data["kind"],
-            "status": data["status"] if data["status"] in ACTIVITY_STATUSES else "open",
-            "owner": data["owner"],
-            "due_from": data["due_from"],
-            "due_to": data["due_to"],
-        }
+        """The valid filters; an invalid value (an owner out of reach, a bad date) is left
+        out rather than reported, like the opportunity filters."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        filters = {key: data.get(key) for key in self.KEYS}
+        filters["q"] = data.get("q") or ""
+        filters["status"] = data.get("status") if data.get("status") in ACTIVITY_STATUSES else "open"
+        return filters
 
     @property
     def is_filtered(self) -> bool:
-        return self.is_valid() and any(v for k, v in self.cleaned_data.items() if k != "status")
+        return any(v for k, v in self.filters().items() if k != "status")
 
 
 class ActivityForm(forms.Form):

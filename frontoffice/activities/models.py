@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from frontoffice.core.models import BaseModel
@@ -133,6 +134,8 @@ class Activity(BaseModel):
             models.Index(fields=["kind", "-created_at"], name="activity_kind_idx"),
             models.Index(fields=["due_at"], name="activity_due_idx"),
             models.Index(fields=["done_at"], name="activity_done_idx"),
+            # The list's date range: when it was done, else when it is due (selectors).
+            models.Index(Coalesce("done_at", "due_at"), name="activity_when_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -42,6 +43,28 @@ def local_day(now: datetime.datetime | None = None) -> tuple[datetime.datetime, 
 # ---------------------------------------------------------------- activities
 
 
+def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    """Start and end of ``day`` in the current time zone, as aware datetimes: a range on the
+    column (not ``__date``, which casts every row) so the indexes on the dates are used."""
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min), tz)
+    end = timezone.make_aware(
+        datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min), tz
+    )
+    return start, end
+
+
+def activity_search_q(q: str) -> Q | None:
+    """Free text over subject, notes and the customer's name: every word (at most five) must
+    appear in one of them, case-insensitively; ``None`` for an empty search."""
+    words = " ".join((q or "").split()).split(" ")[:5]
+    condition = None
+    for word in filter(None, words):
+        match = Q(subject__icontains=word) | Q(notes__icontains=word) | Q(party__display_name__icontains=word)
+        condition = match if condition is None else condition & match
+    return condition
+
+
 def activity_list(
     *,
     user: Any,
@@ -52,14 +75,21 @@ def activity_list(
     q: str = "",
     due_from: datetime.date | None = None,
     due_to: datetime.date | None = None,
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
     now: datetime.datetime | None = None,
 ) -> QuerySet[Activity]:
     """Activities visible to ``user``: open ones by due time, done ones newest first.
 
     ``status``: open, overdue (open and due before now), done or all; ``owner``: ``me`` or a
-    user id; ``q``: part of the subject or the customer's name.
+    user id; ``q``: words of the subject, the notes or the customer's name; ``due_from``/
+    ``due_to``: due dates; ``date_from``/``date_to``: the activity's date, i.e. when it was done,
+    else when it is due (``activity_when_idx``). Dates are days in the current time zone. The
+    filters only narrow the user's scope, never widen it.
     """
-    qs = visible_to(Activity.objects.all(), user).select_related("party", "owner", "lead", "opportunity")
+    qs = visible_to(Activity.objects.all(), user).select_related(
+        "party", "owner", "lead", "opportunity", "region"
+    )
     if kind in Activity.Kind.values:
         qs = qs.filter(kind=kind)
     now = now or timezone.now()
@@ -73,19 +103,23 @@ def activity_list(
         qs = qs.filter(owner_id=user.pk)
     elif owner not in (None, "") and str(_pk(owner)).isdigit():
         qs = qs.filter(owner_id=int(_pk(owner)))
-    if party not in (None, ""):
-        qs = qs.filter(party_id=_pk(party))
+    if party not in (None, "") and str(_pk(party)).isdigit():
+        qs = qs.filter(party_id=int(_pk(party)))
     if due_from:
-        qs = qs.filter(due_at__date__gte=due_from)
+        qs = qs.filter(due_at__gte=_day_bounds(due_from)[0])
     if due_to:
-        qs = qs.filter(due_at__date__lte=due_to)
-    q = " ".join((q or "").split())
-    if q:
-        qs = qs.filter(Q(subject__icontains=q) | Q(party__display_name__icontains=q))
+        qs = qs.filter(due_at__lt=_day_bounds(due_to)[1])
+    if date_from or date_to:
+        qs = qs.alias(when=Coalesce("done_at", "due_at"))
+        if date_from:
+            qs = qs.filter(when__gte=_day_bounds(date_from)[0])
+        if date_to:
+            qs = qs.filter(when__lt=_day_bounds(date_to)[1])
+    search = activity_search_q(q)
+    if search is not None:
+        qs = qs.filter(search)
     if status == "done":
         return qs.order_by("-done_at", "-id")
-    from django.db.models import F
-
     return qs.order_by(F("due_at").asc(nulls_last=True), "-created_at", "-id")
 
 

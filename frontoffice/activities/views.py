@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from frontoffice.activities import forms, ics, selectors
+from frontoffice.activities import exports, forms, ics, selectors
 from frontoffice.activities.models import Meeting
 from frontoffice.activities.services import activities as activity_services
 from frontoffice.activities.services import links, meetings
@@ -101,13 +101,25 @@ def worklist(request: HttpRequest) -> HttpResponse:
 @permission("activities.view_activity")
 @require_GET
 def activity_list(request: HttpRequest) -> HttpResponse:
-    form = forms.ActivityFilterForm(request.GET)
-    activities = selectors.activity_list(user=request.user, **form.filters())
+    """Activities in scope, searched and filtered; ``?format=csv|xlsx`` exports the same rows
+    (formula-safe cells, see ``activities.exports``)."""
+    form = forms.ActivityFilterForm(request.GET, user=request.user)
+    filters = form.filters()
+    activities = selectors.activity_list(user=request.user, **filters)
+    fmt = request.GET.get("format")
+    if fmt in exports.FORMATS:
+        headers, rows = exports.activity_rows(activities.iterator(chunk_size=500))
+        return exports.response(fmt, _("activities"), _("Activities"), headers, rows)
+    # The customer's name as the visible activities show it (the customer page links here).
+    party_name = (
+        activities.values_list("party__display_name", flat=True).first() if filters["party"] else None
+    )
     page_obj = Paginator(activities, settings.FRONTOFFICE_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "filter_form": form,
         "page_obj": page_obj,
         "is_filtered": form.is_filtered,
+        "party_name": party_name,
         "now": timezone.now(),
     }
     if request.htmx and not request.htmx.boosted:
