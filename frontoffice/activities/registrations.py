@@ -12,9 +12,11 @@ from frontoffice.core.registry import (
     NavItem,
     PartyPanel,
     PersonalDataHandler,
+    TouchpointKind,
     register_nav,
     register_party_panel,
     register_personal_data,
+    register_touchpoint_kind,
 )
 
 register_nav(
@@ -127,4 +129,10 @@ register_personal_data(
         ),
         count=_count,
     )
+)
+
+# A completed contact that other apps (surveys) may follow up; announced by meeting_record_outcome. The desk
+# sends its own feedback link too, so the surveys settings page says so.
+register_touchpoint_kind(
+    TouchpointKind("activities.meeting_held", _("Meeting held"), "sales", own_feedback=True)
 )

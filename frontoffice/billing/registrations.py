@@ -6,7 +6,13 @@ from django.utils.translation import gettext_lazy as _
 
 from frontoffice.billing.personal_data import BILLING_PROFILES_HANDLER, INVOICE_QUESTIONS_HANDLER
 from frontoffice.billing.views import invoices as invoice_views
-from frontoffice.core.registry import NavItem, register_nav, register_personal_data
+from frontoffice.core.registry import (
+    NavItem,
+    TouchpointKind,
+    register_nav,
+    register_personal_data,
+    register_touchpoint_kind,
+)
 
 
 def _has_url(urlpatterns: list, name: str) -> bool:
@@ -46,3 +52,9 @@ register_nav(
 register_personal_data(BILLING_PROFILES_HANDLER)
 # Invoice questions hold the asker's name, e-mail and words: exported, and anonymised on erasure.
 register_personal_data(INVOICE_QUESTIONS_HANDLER)
+
+# A completed contact that other apps (surveys) may follow up; announced by question_resolve. The desk
+# sends its own feedback link too, so the surveys settings page says so.
+register_touchpoint_kind(
+    TouchpointKind("billing.question_resolved", _("Invoice question resolved"), "finance", own_feedback=True)
+)

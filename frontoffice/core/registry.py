@@ -11,7 +11,10 @@ Each domain app registers, from its ``registrations`` module (imported in ``AppC
 - customer-page panels (``register_party_panel``): cards on a customer's page (deals, quotes,
   leads, meetings, ...), each with its own template and context;
 - the reach provider (``set_reach_provider``): the function that turns a user into the
-  ``UserScope`` the scoping service applies (the ``org`` app owns staff and roles).
+  ``UserScope`` the scoping service applies (the ``org`` app owns staff and roles);
+- touchpoints (``register_touchpoint_kind``, ``touchpoint_completed``,
+  ``subscribe_touchpoints``): a desk announces a completed customer contact (visit completed,
+  meeting held, invoice question resolved) without knowing who listens (surveys does).
 
 Nothing here queries the database itself; providers own their selectors and scoping.
 """
@@ -90,6 +93,31 @@ class PartyPanel:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class TouchpointKind:
+    """A kind of completed customer contact a desk announces with ``touchpoint_completed``."""
+
+    key: str  # "<app>.<event>", e.g. "reception.visit_completed"
+    label: str | Promise
+    desk: str  # "reception", "sales" or "finance"
+    # The desk already sends its own feedback link after this contact.
+    own_feedback: bool = False
+
+
+@dataclass(frozen=True)
+class Touchpoint:
+    """One completed contact, in ids only (subscribers reload rows, usually in a task)."""
+
+    kind: str  # a TouchpointKind key
+    party_id: int
+    legal_entity_id: int
+    user_id: int | None = None  # the staff member the contact is attributed to
+    location_id: int | None = None
+    region_id: int | None = None
+    interaction_id: int | None = None
+    concerns: str = ""  # "app_label.model:pk" of the desk's record (visit, meeting, question)
+
+
 @dataclass
 class Registry:
     nav: list[NavItem] = field(default_factory=list)
@@ -98,6 +126,9 @@ class Registry:
     home_panels: list[HomePanel] = field(default_factory=list)
     party_panels: list[PartyPanel] = field(default_factory=list)
     reach_provider: Callable[[Any], Any] | None = None
+    capability_check: Callable[[Any, str], None] | None = None
+    touchpoint_kinds: list[TouchpointKind] = field(default_factory=list)
+    touchpoint_subscribers: list[Callable[[Touchpoint], None]] = field(default_factory=list)
 
 
 registry = Registry()
@@ -134,3 +165,33 @@ def register_party_panel(panel: PartyPanel) -> None:
 def set_reach_provider(provider: Callable[[Any], Any]) -> None:
     """Install the function computing a user's ``UserScope`` (one provider per project)."""
     registry.reach_provider = provider
+
+
+def register_touchpoint_kind(kind: TouchpointKind) -> None:
+    if all(existing.key != kind.key for existing in registry.touchpoint_kinds):
+        registry.touchpoint_kinds.append(kind)
+
+
+def subscribe_touchpoints(subscriber: Callable[[Touchpoint], None]) -> None:
+    if subscriber not in registry.touchpoint_subscribers:
+        registry.touchpoint_subscribers.append(subscriber)
+
+
+def touchpoint_completed(touchpoint: Touchpoint) -> None:
+    """Announce a completed contact to every subscriber. Called inside the desk's transaction;
+    subscribers must defer their work with ``transaction.on_commit`` (a rollback sends nothing)."""
+    for subscriber in list(registry.touchpoint_subscribers):
+        subscriber(touchpoint)
+
+
+def set_capability_check(check: Callable[[Any, str], None]) -> None:
+    """Install the certificate check behind ``require_capability`` (training installs it)."""
+    registry.capability_check = check
+
+
+def require_capability(user: Any, key: str) -> None:
+    """Raise ``ValidationError(code="certificate_required")`` when the administrator requires a
+    certificate for ``key`` and ``user`` holds no valid one; without a check installed (or an
+    ungated key) it passes. Apps that may not import ``training`` (finance, leads) call this."""
+    if registry.capability_check is not None:
+        registry.capability_check(user, key)

@@ -417,6 +417,33 @@ for _code, _perms in INSIGHTS_GRANTS.items():
     )
 
 
+# Surveys and complaints (frontoffice.surveys). Granted to existing shipped roles by surveys
+# migration 0002. Every desk logs and works complaints and reads survey answers in its own
+# scope; legal-entity-wide managers (and the administrator) choose which contacts trigger surveys.
+SURVEYS_DESK = [
+    "surveys.view_surveyrequest",
+    "surveys.view_complaint",
+    "surveys.add_complaint",
+    "surveys.change_complaint",
+]
+SURVEYS_MANAGER = [*SURVEYS_DESK, "surveys.manage_surveys"]
+SURVEYS_GRANTS = {
+    "administrator": SURVEYS_MANAGER,
+    "national_sales_manager": SURVEYS_MANAGER,
+    "finance_manager": SURVEYS_MANAGER,
+    "regional_sales_manager": SURVEYS_DESK,
+    "office_manager": SURVEYS_DESK,
+    "sales_rep": SURVEYS_DESK,
+    "receptionist": SURVEYS_DESK,
+    "accounts_clerk": SURVEYS_DESK,
+    "auditor": ["surveys.view_surveyrequest", "surveys.view_complaint"],
+}
+for _code, _perms in SURVEYS_GRANTS.items():
+    DEFAULT_ROLES[_code]["permissions"].extend(
+        p for p in _perms if p not in DEFAULT_ROLES[_code]["permissions"]
+    )
+
+
 def ensure_default_roles(*, overwrite: bool = False) -> int:
     """Create missing shipped roles (with their permissions); return how many were created."""
     from django.contrib.auth.models import Permission

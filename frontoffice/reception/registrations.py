@@ -16,11 +16,13 @@ from frontoffice.core.registry import (
     PersonalDataHandler,
     SearchHit,
     SearchProvider,
+    TouchpointKind,
     register_home_panel,
     register_nav,
     register_party_panel,
     register_personal_data,
     register_search,
+    register_touchpoint_kind,
 )
 
 register_nav(NavItem("reception", _("Reception"), "reception:desk", "reception.view_visit", order=8))
@@ -157,5 +159,13 @@ register_personal_data(
             "comments and complaint texts are anonymised; ratings and counts stay for the measures."
         ),
         count=_count,
+    )
+)
+
+# A completed contact that other apps (surveys) may follow up; announced by visit_set_status (done). The desk
+# sends its own feedback link too, so the surveys settings page says so.
+register_touchpoint_kind(
+    TouchpointKind(
+        "reception.visit_completed", _("Visit completed at reception"), "reception", own_feedback=True
     )
 )

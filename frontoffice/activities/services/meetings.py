@@ -469,6 +469,20 @@ def meeting_record_outcome(
         from frontoffice.activities.services.links import feedback_request
 
         feedback_request(meeting=meeting)
+    from frontoffice.core.registry import Touchpoint, touchpoint_completed
+
+    touchpoint_completed(  # subscribers (surveys) may ask the customer how it went
+        Touchpoint(
+            kind="activities.meeting_held",
+            party_id=meeting.party_id,
+            legal_entity_id=meeting.legal_entity_id,
+            user_id=meeting.organiser_id,
+            location_id=interaction.location_id,
+            region_id=interaction.region_id,
+            interaction_id=interaction.pk,
+            concerns=f"activities.meeting:{meeting.pk}",
+        )
+    )
     return meeting
 
 

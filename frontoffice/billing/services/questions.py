@@ -799,6 +799,19 @@ def question_resolve(
             },
         )
         _email_customer(question, actor=actor, template="resolved", text=explanation)
+        if question.party_id:
+            from frontoffice.core.registry import Touchpoint, touchpoint_completed
+
+            touchpoint_completed(  # subscribers (surveys) may ask the customer how it went
+                Touchpoint(
+                    kind="billing.question_resolved",
+                    party_id=question.party_id,
+                    legal_entity_id=question.legal_entity_id,
+                    user_id=actor.pk,
+                    interaction_id=question.interaction_id,
+                    concerns=f"billing.invoicequestion:{question.pk}",
+                )
+            )
         return question
 
 

@@ -356,7 +356,26 @@ def visit_set_status(*, actor: Any, visit: Visit, status: str, at: datetime.date
             from frontoffice.reception.services.feedback import feedback_request
 
             feedback_request(visit=locked)
+        if status == S.DONE and locked.party_id:
+            _announce_completed(locked)
     if locked is not visit:
         for f in Visit._meta.concrete_fields:
             setattr(visit, f.attname, getattr(locked, f.attname))
     return visit
+
+
+def _announce_completed(visit: Visit) -> None:
+    """Tell subscribers (surveys) the visit is completed; attributed to the receptionist."""
+    from frontoffice.core.registry import Touchpoint, touchpoint_completed
+
+    touchpoint_completed(
+        Touchpoint(
+            kind="reception.visit_completed",
+            party_id=visit.party_id,
+            legal_entity_id=visit.location.legal_entity_id,
+            user_id=visit.receptionist_id,
+            location_id=visit.location_id,
+            region_id=visit.location.region_id,
+            concerns=f"reception.visit:{visit.pk}",
+        )
+    )
