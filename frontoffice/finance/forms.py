@@ -104,6 +104,14 @@ class AccountForm(forms.Form):
         required=False,
         help_text=_("Every voucher line on this account must name one."),
     )
+    manual_voucher_restricted = forms.BooleanField(
+        label=_("Restricted for manual vouchers"),
+        required=False,
+        help_text=_(
+            "Manual vouchers on this account need a valid certificate of the course the "
+            "administrator requires in the training settings."
+        ),
+    )
     active = forms.BooleanField(
         label=_("Active"),
         required=False,
@@ -123,6 +131,7 @@ class AccountForm(forms.Form):
                     "control": account.control,
                     "default_vat_code": account.default_vat_code,
                     "required_dimension": account.required_dimension,
+                    "manual_voucher_restricted": account.manual_voucher_restricted,
                     "active": account.active,
                 },
             )

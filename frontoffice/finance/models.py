@@ -66,6 +66,16 @@ class LedgerAccount(BaseModel):
     required_dimension = models.CharField(
         _("required dimension"), max_length=20, choices=DimensionKind.choices, blank=True
     )
+    # Manual vouchers with a line on this account need the certificate the administrator
+    # requires for "finance.manual_voucher" (training settings); no requirement, no check.
+    manual_voucher_restricted = models.BooleanField(
+        _("restricted for manual vouchers"),
+        default=False,
+        help_text=_(
+            "Manual vouchers on this account need a valid certificate of the course the "
+            "administrator requires for posting manual vouchers to restricted accounts."
+        ),
+    )
 
     objects = ScopedQuerySet.as_manager()
     scope_rule = LEDGER_SCOPE

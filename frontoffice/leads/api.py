@@ -71,6 +71,15 @@ class LeadInputSerializer(serializers.Serializer):
     industry = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
     company_size = serializers.CharField(required=False, allow_blank=True, max_length=40, default="")
     message = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    estimated_amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        allow_null=True,
+        help_text="What the lead may be worth, in the legal entity's currency. Above the high-value "
+        "threshold only reps with the required certificate may own it.",
+    )
 
     class Meta:
         ref_name = "LeadInput"
@@ -154,6 +163,7 @@ class LeadOutputSerializer(serializers.ModelSerializer):
             "created_at",
             "first_contact_due_at",
             "first_contact_at",
+            "estimated_amount",
             "qualification",
             "checklist_score",
             "score",
@@ -273,7 +283,11 @@ class LeadListCreateApi(APIView):
             owner = User.objects.filter(pk=data["owner"], is_active=True).first()
             if owner is None:
                 raise _field_error("owner", gettext("Unknown user."), "unknown_owner")
-        contact = {k: v for k, v in data.items() if k not in ("legal_entity", "source", "region", "owner")}
+        contact = {
+            k: v
+            for k, v in data.items()
+            if k not in ("legal_entity", "source", "region", "owner", "estimated_amount")
+        }
         try:
             lead = lead_create(
                 actor=request.user,
@@ -284,6 +298,7 @@ class LeadListCreateApi(APIView):
                 region=region,
                 owner=owner,
                 idempotency_key=key,
+                estimated_amount=data.get("estimated_amount"),
             )
         except DjangoValidationError as exc:
             raise service_error(exc) from exc

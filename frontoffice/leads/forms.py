@@ -82,6 +82,16 @@ class ContactForm(forms.Form):
 
 class LeadForm(ContactForm):
     source = forms.ModelChoiceField(label=_("Source"), required=False, queryset=LeadSource.objects.none())
+    estimated_amount = forms.DecimalField(
+        label=_("Estimated value"),
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        help_text=_(
+            "What the lead may be worth. Above the high-value threshold only certified reps may take it."
+        ),
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -182,6 +192,20 @@ class LeadSourceForm(forms.ModelForm):
     class Meta:
         model = LeadSource
         fields = ["name", "first_contact_target", "first_contact_unit", "web_form_key", "active"]
+
+
+class HighValueThresholdForm(forms.Form):
+    high_value_threshold_amount = forms.DecimalField(
+        label=_("High-value threshold"),
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        help_text=_(
+            "Leads worth more than this may only be taken by reps holding the certificate the "
+            "administrator requires for high-value leads (training settings). Empty: no threshold."
+        ),
+    )
 
 
 class RoutingRuleForm(forms.ModelForm):

@@ -15,12 +15,15 @@ Invariants (enforced by ``leads.services``):
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from frontoffice.core.fields import MoneyField
 from frontoffice.core.models import BaseModel
 from frontoffice.core.scoping import ScopedQuerySet, ScopeRule
 
@@ -168,6 +171,15 @@ class Lead(BaseModel):
     industry = models.CharField(_("industry"), max_length=100, blank=True)
     company_size = models.CharField(_("company size"), max_length=40, blank=True)
     message = models.TextField(_("message"), blank=True)
+    # What the lead may be worth, in the legal entity's currency; above the high-value threshold
+    # (LeadSettings) only reps with the required certificate may take it (training gate).
+    estimated_amount = MoneyField(
+        _("estimated value"),
+        null=True,
+        blank=True,
+        default=None,
+        validators=[MinValueValidator(Decimal("0.00"))],
+    )
     # Lower-cased name, company, e-mail and phone: what search matches.
     search_text = models.TextField(editable=False, default="")
     submission_key = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
@@ -442,3 +454,32 @@ class LeadImport(BaseModel):
         if not self.total_rows:
             return 0
         return min(100, int(self.processed_rows * 100 / self.total_rows))
+
+
+class LeadSettings(BaseModel):
+    """Per legal entity settings of the leads desk that are single values, not lists."""
+
+    legal_entity = models.OneToOneField(
+        "org.LegalEntity", verbose_name=_("legal entity"), on_delete=models.PROTECT, related_name="+"
+    )
+    high_value_threshold_amount = MoneyField(
+        _("high-value threshold"),
+        null=True,
+        blank=True,
+        default=None,
+        validators=[MinValueValidator(Decimal("0.00"))],
+        help_text=_(
+            "Leads with an estimated value above this amount may only be taken by reps holding the "
+            "certificate the administrator requires for high-value leads. Empty: no threshold."
+        ),
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    scope_rule = ENTITY_SCOPE
+
+    class Meta:
+        verbose_name = _("leads settings")
+        verbose_name_plural = _("leads settings")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)

@@ -20,6 +20,7 @@ urlpatterns = [
     path("import/<int:pk>/", views.import_detail, name="import-detail"),
     path("import/<int:pk>/progress/", views.import_progress, name="import-progress"),
     path("settings/", views.settings_index, name="settings"),
+    path("settings/high-value/", views.settings_high_value, name="settings-high-value"),
     path("settings/<str:kind>/new/", views.settings_edit, name="settings-create"),
     path("settings/<str:kind>/<int:pk>/", views.settings_edit, name="settings-edit"),
 ]

@@ -31,6 +31,7 @@ from frontoffice.leads.forms import (
     AssignForm,
     ConvertForm,
     DisqualifyForm,
+    HighValueThresholdForm,
     ImportUploadForm,
     LeadFilterForm,
     LeadForm,
@@ -52,6 +53,7 @@ from frontoffice.leads.services import (
     questions_for,
 )
 from frontoffice.leads.services.config import lead_setting_save
+from frontoffice.leads.services.high_value import high_value_threshold, lead_high_value_threshold_set
 from frontoffice.leads.services.imports import (
     TARGETS,
     lead_import_preview,
@@ -131,6 +133,7 @@ def lead_create_view(request: HttpRequest) -> HttpResponse:
                 channel=Lead.Channel.UI,
                 source=form.cleaned_data.get("source"),
                 legal_entity=legal_entity_for(request),
+                estimated_amount=form.cleaned_data.get("estimated_amount"),
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
@@ -474,8 +477,32 @@ def settings_index(request: HttpRequest) -> HttpResponse:
         "questions": visible_to(
             QualificationQuestion.objects.filter(legal_entity=legal_entity), request.user
         ),
+        "high_value_form": HighValueThresholdForm(
+            initial={"high_value_threshold_amount": high_value_threshold(legal_entity.pk)}
+        ),
     }
     return render(request, "leads/settings.html", context)
+
+
+@permission("leads.manage_leads")
+@require_POST
+def settings_high_value(request: HttpRequest) -> HttpResponse:
+    legal_entity = legal_entity_for(request)
+    form = HighValueThresholdForm(request.POST)
+    if form.is_valid():
+        try:
+            lead_high_value_threshold_set(
+                actor=request.user,
+                legal_entity=legal_entity,
+                amount=form.cleaned_data["high_value_threshold_amount"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Saved."))
+    else:
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+    return redirect(f"{reverse('leads:settings')}?legal_entity={legal_entity.pk}")
 
 
 @permission("leads.manage_leads")

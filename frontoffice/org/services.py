@@ -59,6 +59,8 @@ MANAGE_SETTINGS = "org.manage_settings"
 ADMINISTRATOR_ROLE = "administrator"
 # Called as hook(actor=, staff=) after a staff member is created (training: role curriculum).
 STAFF_CREATED_HOOKS: list[Any] = []
+# Called as hook(actor=, staff=, old_role_id=) after staff_update changed a person's role.
+STAFF_ROLE_CHANGED_HOOKS: list[Any] = []
 
 LEGAL_ENTITY_FIELDS = [
     "name",
@@ -606,6 +608,9 @@ def staff_update(*, actor: Any, staff: Staff, data: dict[str, Any]) -> Staff:
     _forget(user)
     if actor.pk == user.pk:
         _forget(actor)
+    if staff.role_id != old_role_id:
+        for hook in STAFF_ROLE_CHANGED_HOOKS:
+            hook(actor=actor, staff=staff, old_role_id=old_role_id)
     return staff
 
 

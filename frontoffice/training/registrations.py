@@ -1,4 +1,5 @@
-"""What the training app adds to the shell: navigation and the staff-created hook.
+"""What the training app adds to the shell: navigation, the staff-created and role-changed hooks
+and the certificate check behind ``core.registry.require_capability``.
 
 No personal data about parties is stored: an observation may point at an ``Interaction`` by
 id, but the interaction (and its GDPR handling) belongs to parties.
@@ -8,9 +9,10 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from frontoffice.core.registry import NavItem, register_nav
+from frontoffice.core.registry import NavItem, register_nav, set_capability_check
 from frontoffice.org import services as org_services
-from frontoffice.training.services import on_staff_created
+from frontoffice.training.gates import require_capability
+from frontoffice.training.services import on_staff_created, on_staff_role_changed
 
 NAV = [
     NavItem("my-training", _("My training"), "training:my", "training.view_course", order=70),
@@ -31,3 +33,9 @@ for item in NAV:
 # New staff get their role's curriculum (org calls the hooks after creating a staff member).
 if on_staff_created not in org_services.STAFF_CREATED_HOOKS:
     org_services.STAFF_CREATED_HOOKS.append(on_staff_created)
+# ... and so do people whose role changes.
+if on_staff_role_changed not in org_services.STAFF_ROLE_CHANGED_HOOKS:
+    org_services.STAFF_ROLE_CHANGED_HOOKS.append(on_staff_role_changed)
+
+# Services of apps that may not import training (finance, leads) ask through core.registry.
+set_capability_check(require_capability)

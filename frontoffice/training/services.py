@@ -741,7 +741,9 @@ def assignment_cancel(*, actor: Any, assignment: Assignment) -> Assignment:
 
 
 def assign_role_curriculum(*, actor: Any, staff: Any) -> list[Assignment]:
-    """The role's curriculum for a new staff member (called when staff are created)."""
+    """The role's curriculum for a staff member (called when staff are created and when their
+    role changes); a course the person already has open, or holds a valid certificate of, is
+    not assigned again."""
     if not staff.active:
         return []
     created = []
@@ -749,7 +751,14 @@ def assign_role_curriculum(*, actor: Any, staff: Any) -> list[Assignment]:
     entries = RoleCurriculum.objects.filter(
         role_id=staff.role_id, course__active=True, course__current_version__isnull=False
     )
+    certified = set(
+        Certificate.objects.filter(person=staff)
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+        .values_list("course_id", flat=True)
+    )
     for entry in entries.select_related("course__current_version"):
+        if entry.course_id in certified:
+            continue  # already holds a valid certificate of it
         assignment = _create_assignment(
             actor=actor,
             course=entry.course,
@@ -764,6 +773,13 @@ def assign_role_curriculum(*, actor: Any, staff: Any) -> list[Assignment]:
 
 def on_staff_created(*, actor: Any, staff: Any) -> None:
     """Hook for ``org.services`` (registered in ``registrations``)."""
+    assign_role_curriculum(actor=actor, staff=staff)
+
+
+def on_staff_role_changed(*, actor: Any, staff: Any, old_role_id: Any = None) -> None:
+    """Hook for ``org.services.staff_update``: a person moved to another role gets the new role's
+    curriculum (courses they already have open are not assigned twice; open assignments of the
+    old role are kept, their manager may still want them)."""
     assign_role_curriculum(actor=actor, staff=staff)
 
 

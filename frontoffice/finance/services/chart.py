@@ -75,6 +75,7 @@ ACCOUNT_FIELDS = [
     "active",
     "default_vat_code",
     "required_dimension",
+    "manual_voucher_restricted",
 ]
 
 
@@ -205,6 +206,7 @@ def account_create(
     active: bool = True,
     default_vat_code: str = "",
     required_dimension: str = "",
+    manual_voucher_restricted: bool = False,
 ) -> LedgerAccount:
     """Add an account to the legal entity's chart. Needs ``finance.manage_ledger``.
 
@@ -224,6 +226,7 @@ def account_create(
         active=active,
         default_vat_code=(default_vat_code or "").strip().upper(),
         required_dimension=required_dimension or "",
+        manual_voucher_restricted=bool(manual_voucher_restricted),
     )
     _clean_and_save(account, _account_errors(account, has_posted_lines=False, before={}), None)
     audit_created(actor=actor, obj=account, fields=ACCOUNT_FIELDS, action="finance.account.created")

@@ -48,6 +48,7 @@ from django.utils.translation import gettext as _
 from frontoffice.core.audit import audit_record
 from frontoffice.core.models import AuditEntry
 from frontoffice.core.permissions import require_legal_entity, require_perm
+from frontoffice.core.registry import require_capability
 from frontoffice.finance.models import (
     AccountBalance,
     DimensionKind,
@@ -206,7 +207,7 @@ def _table(model: type[models.Model]) -> str:
 
 
 ACCOUNT_FIELDS = ("id", "legal_entity", "number", "name_sv", "name_en", "type", "control", "active")
-ACCOUNT_FIELDS += ("default_vat_code", "required_dimension")
+ACCOUNT_FIELDS += ("default_vat_code", "required_dimension", "manual_voucher_restricted")
 DIMENSION_FIELDS = ("id", "legal_entity", "kind", "code", "name", "active")
 SERIES_FIELDS = ("id", "legal_entity", "code", "name", "is_manual")
 PERIOD_FIELDS = ("id", "fiscal_year", "legal_entity", "number", "start_on", "end_on")
@@ -634,6 +635,7 @@ def _check(
         (kind, code) for line in entry.lines for kind in DIMENSIONS if (code := getattr(line, kind))
     )
     lines: list[_Line] = []
+    restricted: list[str] = []  # restricted accounts of a manual voucher (certificate gate)
     debit_total = credit_total = Decimal("0.00")
     for idx, (line, number) in enumerate(zip(entry.lines, numbers, strict=True), start=1):
         debit, credit = parse_amount(line.debit), parse_amount(line.credit)
@@ -689,6 +691,8 @@ def _check(
                         idx,
                     )
                 )
+            if account.manual_voucher_restricted and is_manual and account.number not in restricted:
+                restricted.append(account.number)
         dims: dict[str, DimensionObject | None] = {}
         for kind in DIMENSIONS:
             code = getattr(line, kind)
@@ -735,6 +739,17 @@ def _check(
                 % {"debit": debit_total, "credit": credit_total, "diff": abs(debit_total - credit_total)},
             )
         )
+    if restricted:
+        try:
+            require_capability(ctx.actor, "finance.manual_voucher")
+        except ValidationError as exc:
+            violations.append(
+                Violation(
+                    "certificate_required",
+                    _("Manual vouchers to account(s) %(accounts)s are restricted. %(reason)s")
+                    % {"accounts": ", ".join(restricted), "reason": exc.messages[0]},
+                )
+            )
     standards = ctx.standards
     limit = standards.attachment_threshold_amount if standards else None
     if limit is not None and debit_total > limit and entry.attachment_count < 1:

@@ -47,6 +47,14 @@ STANDARDS: dict[str, tuple[Promise, Promise]] = {
             "Post to them through those documents, not by hand."
         ),
     ),
+    "certificate_required": (
+        _("Restricted accounts need a certificate for manual vouchers"),
+        _(
+            "The finance manager has restricted some accounts: a manual voucher with a line on one of "
+            "them needs a valid certificate of the course the administrator requires. The message links "
+            "to the course."
+        ),
+    ),
     "dimension_required": (
         _("Some accounts need a dimension"),
         _("The finance manager has decided that this account must carry a cost centre, project or region."),

@@ -28,6 +28,7 @@ from frontoffice.leads.services.common import (
     lead_search_text,
     submission_key,
 )
+from frontoffice.leads.services.high_value import high_value_refusal
 
 CHANNEL_PARTY_SOURCE = {
     Lead.Channel.WEB_FORM: "web",
@@ -225,6 +226,7 @@ def lead_create(
     region: Any = None,
     owner: Any = None,
     idempotency_key: str = "",
+    estimated_amount: Any = None,
 ) -> Lead:
     """Create a lead from submitted contact data.
 
@@ -233,6 +235,9 @@ def lead_create(
     field. A web-form submission with the same e-mail and message as one in the last
     ``DUPLICATE_SUBMISSION_MINUTES`` returns that lead instead of creating a second one; an
     API call with an ``idempotency_key`` already used by the actor returns the first lead.
+    Above the legal entity's high-value threshold (``estimated_amount``) a hand-chosen owner
+    without the required certificate is refused (``certificate_required``); a lead routed or
+    kept by its finder stays unassigned in the region's pool instead.
     """
     require_perm(actor, "leads.add_lead", system=channel == Lead.Channel.WEB_FORM)
     if owner is not None and actor is not None and owner.pk != actor.pk:
@@ -291,6 +296,18 @@ def lead_create(
         )
     if owner_id is None and region_id is not None:
         owner_id = routing.next_owner(region_id)
+    if owner_id is not None and estimated_amount is not None:
+        from frontoffice.org.models import User
+
+        refusal = high_value_refusal(
+            owner=owner or User.objects.get(pk=owner_id),
+            legal_entity_id=legal_entity_id,
+            amount=estimated_amount,
+        )
+        if refusal is not None and owner is not None:
+            raise refusal
+        if refusal is not None:
+            owner_id = None  # waits in the region's pool for a rep holding the certificate
 
     now = timezone.now()
     lead = Lead(
@@ -304,6 +321,7 @@ def lead_create(
         submission_key=key,
         idempotency_key=idempotency_key[:100] if actor is not None else "",
         created_by=actor if actor is not None else None,
+        estimated_amount=estimated_amount,
         **values,
     )
     link_id, duplicates = find_matches(legal_entity_id=legal_entity_id, data=values)

@@ -16,6 +16,7 @@ from frontoffice.core.permissions import require_perm
 from frontoffice.core.scoping import visible_to
 from frontoffice.leads.models import Lead, LeadEvent, QualificationQuestion
 from frontoffice.leads.services.common import event, user_label
+from frontoffice.leads.services.high_value import require_high_value_owner
 
 DEFAULT_QUESTIONS = [
     ("budget", "Budget", "Is there money set aside for this?"),
@@ -88,6 +89,8 @@ def lead_assign(*, actor: Any, lead: Lead, owner: Any, reason: str) -> Lead:
             lead.region_id = staff.home_region_id
     if (owner.pk if owner else None) == lead.owner_id:
         return lead
+    # Above the high-value threshold the new owner needs the required certificate (training).
+    require_high_value_owner(owner=owner, legal_entity_id=lead.legal_entity_id, amount=lead.estimated_amount)
     old_owner = lead.owner_id
     lead.owner = owner
     lead.save(update_fields=["owner", "region", "updated_at"])

@@ -333,7 +333,7 @@ def test_upload_image_and_file(org, draft_module):
         ("empty.txt", b"", "file", "file_empty"),
     ],
 )
-def test_bad_uploads_are_refused(org, draft_module, name, content, kind, code):
+def test_bad_uploads_are_refused(org, draft_module, name, content, kind, code, settings):
     with pytest.raises(ValidationError) as exc:
         services.attachment_add(
             actor=org.user("office_manager"),
@@ -343,14 +343,16 @@ def test_bad_uploads_are_refused(org, draft_module, name, content, kind, code):
         )
     assert exc.value.error_dict["file"][0].code == code
     assert not Attachment.objects.exists()
+    assert [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()] == []  # no file left behind
 
 
-def test_oversized_upload_is_refused(org, draft_module):
+def test_oversized_upload_is_refused(org, draft_module, settings):
     big = SimpleUploadedFile("big.pdf", b"%PDF-" + b"x" * (services.MAX_UPLOAD_BYTES + 1))
     with pytest.raises(ValidationError) as exc:
         services.attachment_add(actor=org.user("office_manager"), module=draft_module, upload=big)
     assert exc.value.error_dict["file"][0].code == "file_too_large"
     assert not Attachment.objects.exists()
+    assert [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()] == []
 
 
 def test_markdown_is_rendered_harmless():
@@ -415,3 +417,58 @@ def test_new_staff_in_a_role_get_the_role_curriculum(training, org):
         home_region=org.north,
     )
     assert not Assignment.objects.filter(person=rep).exists()
+
+
+def test_a_role_change_assigns_the_new_roles_curriculum_once(training, org):
+    from frontoffice.org.services import staff_update
+
+    receptionist_role = Role.objects.get(code="receptionist")
+    sales_rep_role = Role.objects.get(code="sales_rep")
+    rep = training.staff["rep_north"]
+    assert not Assignment.objects.filter(person=rep).exists()
+
+    staff_update(
+        actor=org.user("admin"), staff=rep, data={"role": receptionist_role, "home_location": org.clinic}
+    )
+    [assignment] = Assignment.objects.filter(person=rep)
+    assert (assignment.course, assignment.source) == (training.course, "role")
+    assert assignment.due_on is not None
+
+    # Back and forth: the open assignment is kept, not duplicated.
+    staff_update(actor=org.user("admin"), staff=rep, data={"role": sales_rep_role})
+    staff_update(actor=org.user("admin"), staff=rep, data={"role": receptionist_role})
+    assert Assignment.objects.filter(person=rep).count() == 1
+
+    # Other changes (not the role) assign nothing; nor does a role change once certified.
+    complete(training.course, rep.user, assignment)
+    staff_update(actor=org.user("admin"), staff=rep, data={"title": "Front desk"})
+    staff_update(actor=org.user("admin"), staff=rep, data={"role": sales_rep_role})
+    staff_update(actor=org.user("admin"), staff=rep, data={"role": receptionist_role})
+    assert Assignment.objects.filter(person=rep).count() == 1
+
+
+def test_starter_courses_install_on_their_own_and_all_twelve_with_the_demo_in_both_languages(org):
+    """Each shipped course installs alone (``--slug``); the demo seed installs all twelve, each
+    published with modules and a quiz in English and Swedish."""
+    from django.core.management import call_command
+
+    from frontoffice.training.demo import seed_training
+    from frontoffice.training.tests.test_curriculum_files import EXPECTED_SLUGS
+
+    call_command("training_install_curriculum", "--slug", "waiting-room")
+    assert list(Course.objects.values_list("slug", flat=True)) == ["waiting-room"]
+
+    seed_training(org.company, {})
+    courses = {c.slug: c for c in Course.objects.select_related("current_version")}
+    assert set(courses) >= EXPECTED_SLUGS
+    for slug in EXPECTED_SLUGS:
+        version = courses[slug].current_version
+        assert version.status == "published" and version.title_en and version.title_sv, slug
+        modules = list(version.modules.all())
+        assert modules and all(m.body_en and m.body_sv and m.title_en and m.title_sv for m in modules), slug
+        questions = list(version.questions.prefetch_related("answers"))
+        assert questions, slug
+        for question in questions:
+            answers = list(question.answers.all())
+            assert question.text_en and question.text_sv, slug
+            assert any(a.correct for a in answers) and all(a.text_en and a.text_sv for a in answers), slug

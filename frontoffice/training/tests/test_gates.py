@@ -4,6 +4,7 @@ action is refused with a link to the course, in the service layer (so UI and API
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -81,3 +82,283 @@ def test_pricing_approval_refused_in_ui_and_api_without_certificate(
         detail("profile-approve", created), {"comment": "ok"}, content_type="application/json"
     )
     assert response.status_code == 200 and response.json()["status"] == "approved"
+
+
+# --- finance.manual_voucher: manual vouchers to accounts the finance manager restricted -----------
+
+VOUCHERS_POST = "/api/v1/finance/vouchers/post/"
+VOUCHER_CREATE = reverse("finance:voucher-create")
+
+
+def voucher_body(*lines):
+    return {
+        "series": "A",
+        "date": "2026-03-15",
+        "text": "Cash count",
+        "lines": [{"account": a, "debit": d, "credit": c} for a, d, c in lines],
+    }
+
+
+def voucher_form(*lines):
+    data = {
+        "series": "A",
+        "date": "2026-03-15",
+        "text": "Cash count",
+        "action": "post",
+        "lines-TOTAL_FORMS": str(len(lines)),
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "200",
+    }
+    for idx, (account, debit, credit) in enumerate(lines):
+        data |= {
+            f"lines-{idx}-account": account,
+            f"lines-{idx}-debit": debit or "",
+            f"lines-{idx}-credit": credit or "",
+            f"lines-{idx}-text": "",
+        }
+    return data
+
+
+RESTRICTED = (("5010", "100.00", None), ("1930", None, "100.00"))
+UNRESTRICTED = (("5010", "80.00", None), ("1910", None, "80.00"))
+
+
+@pytest.fixture
+def restricted_cash(org, ledger):
+    """The finance manager restricts 1930 (bank) for manual vouchers."""
+    from frontoffice.finance.models import LedgerAccount
+    from frontoffice.finance.services.chart import account_update
+
+    account = LedgerAccount.objects.get(legal_entity=ledger, number="1930")
+    account_update(actor=org.user("finance_manager"), account=account, manual_voucher_restricted=True)
+    return account
+
+
+def posted_count():
+    from frontoffice.finance.models import JournalEntry
+
+    return JournalEntry.objects.filter(status=JournalEntry.Status.POSTED).count()
+
+
+def test_manual_voucher_to_a_restricted_account_needs_the_certificate_in_api_and_ui(
+    training, org, restricted_cash, client_for
+):
+    services.gate_set(actor=org.user("admin"), capability="finance.manual_voucher", course=training.course)
+    course_url = reverse("training:course-detail", args=[training.course.pk])
+
+    response = client_for("clerk").post(
+        VOUCHERS_POST, voucher_body(*RESTRICTED), content_type="application/json"
+    )
+    assert response.status_code == 400 and response.json()["code"] == "posting_rejected"
+    [violation] = response.json()["violations"]
+    assert violation["code"] == "certificate_required"
+    assert "1930" in violation["message"] and course_url in violation["message"]
+    assert posted_count() == 0
+
+    response = client_for("clerk").post(VOUCHER_CREATE, voucher_form(*RESTRICTED))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-code="certificate_required"' in html and course_url in html
+    assert posted_count() == 0
+
+    # Accounts nobody restricted stay open to the same clerk.
+    response = client_for("clerk").post(
+        VOUCHERS_POST, voucher_body(*UNRESTRICTED), content_type="application/json"
+    )
+    assert response.status_code == 201, response.content
+    assert posted_count() == 1
+
+
+def test_manual_voucher_gate_valid_then_expired_certificate(training, org, restricted_cash, client_for):
+    from frontoffice.finance.services.posting import PostingRejected, journal_entry_post
+    from frontoffice.finance.tests.conftest import voucher
+
+    services.gate_set(actor=org.user("admin"), capability="finance.manual_voucher", course=training.course)
+    clerk = org.user("clerk")
+    assignment = services.course_assign(
+        actor=org.user("finance_manager"), course=training.course, people=[training.staff["clerk"]]
+    )[0]
+    complete(training.course, clerk, assignment)
+
+    response = client_for("clerk").post(
+        VOUCHERS_POST, voucher_body(*RESTRICTED), content_type="application/json"
+    )
+    assert response.status_code == 201, response.content
+    assert posted_count() == 1
+
+    cert = Certificate.objects.get(assignment=assignment)
+    with time_machine.travel(cert.expires_on + datetime.timedelta(days=1)):
+        with pytest.raises(PostingRejected) as exc:
+            journal_entry_post(actor=clerk, legal_entity=org.company, entry=voucher(*RESTRICTED))
+        assert [v.code for v in exc.value.violations] == ["certificate_required"]
+    assert posted_count() == 1
+
+
+def test_restricted_account_without_a_gate_and_system_postings_pass(training, org, restricted_cash):
+    from frontoffice.finance.services.posting import journal_entry_post
+    from frontoffice.finance.tests.conftest import voucher
+
+    # No requirement set: the restriction alone refuses nothing.
+    entry = journal_entry_post(actor=org.user("clerk"), legal_entity=org.company, entry=voucher(*RESTRICTED))
+    assert entry.status == "posted"
+    # With the requirement, vouchers of non-manual series (made by documents) are not gated.
+    services.gate_set(actor=org.user("admin"), capability="finance.manual_voucher", course=training.course)
+    entry = journal_entry_post(
+        actor=org.user("clerk"), legal_entity=org.company, entry=voucher(*RESTRICTED, series="F")
+    )
+    assert entry.status == "posted"
+
+
+# --- leads.high_value: leads worth more than the legal entity's threshold -------------------------
+
+LEAD_DATA = {"contact_name": "Big Buyer", "company": "Norrland Kliniker AB", "email": "big@example.com"}
+
+
+def lead_in_pool(org, amount):
+    """A lead of North worth ``amount`` that nobody owns yet (``owner=None`` in the pool)."""
+    from frontoffice.leads.models import Lead
+    from frontoffice.leads.services import lead_create
+
+    lead = lead_create(
+        actor=org.user("rsm_north"),
+        data={**LEAD_DATA, "email": f"lead{amount}@example.com"},
+        region=org.north,
+        estimated_amount=Decimal(amount),
+    )
+    Lead.objects.filter(pk=lead.pk).update(owner=None)
+    lead.refresh_from_db()
+    return lead
+
+
+@pytest.fixture
+def threshold(org):
+    from frontoffice.leads.services.high_value import lead_high_value_threshold_set
+
+    return lead_high_value_threshold_set(
+        actor=org.user("nsm"), legal_entity=org.company, amount=Decimal("100000.00")
+    )
+
+
+def take_api(client, lead, owner_id, reason="Mine"):
+    return client.post(
+        f"/api/v1/leads/{lead.pk}/assign/",
+        {"owner": owner_id, "reason": reason},
+        content_type="application/json",
+    )
+
+
+def test_high_value_lead_refused_without_certificate_in_ui_and_api(training, org, threshold, client_for):
+    services.gate_set(actor=org.user("admin"), capability="leads.high_value", course=training.course)
+    course_url = reverse("training:course-detail", args=[training.course.pk])
+    big = lead_in_pool(org, "250000.00")
+    rep = org.user("rep_north")
+
+    # The rep takes it from the lead page: refused, with the course linked.
+    response = client_for("rep_north").post(reverse("leads:lead-take", args=[big.pk]), follow=True)
+    html = response.content.decode()
+    assert "may not take leads worth more than" in html and course_url in html
+    big.refresh_from_db()
+    assert big.owner_id is None
+
+    # The same through the API, taking it or being assigned it by the manager.
+    response = take_api(client_for("rep_north"), big, rep.pk)
+    assert response.status_code == 400 and response.json()["code"] == "certificate_required"
+    assert course_url in response.json()["message"]
+    response = take_api(client_for("rsm_north"), big, rep.pk, reason="Your region")
+    assert response.status_code == 400 and response.json()["code"] == "certificate_required"
+    big.refresh_from_db()
+    assert big.owner_id is None
+
+    # Naming the uncertified rep as owner when the lead is entered is refused too.
+    response = client_for("rsm_north").post(
+        "/api/v1/leads/",
+        {**LEAD_DATA, "owner": rep.pk, "estimated_amount": "300000.00"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and response.json()["code"] == "certificate_required"
+
+    # At or under the threshold the gate does not apply.
+    small = lead_in_pool(org, "100000.00")
+    response = take_api(client_for("rep_north"), small, rep.pk)
+    assert response.status_code == 200 and response.json()["owner"]["id"] == rep.pk
+
+
+def test_high_value_lead_routed_to_an_uncertified_rep_waits_in_the_pool(training, org, threshold):
+    from frontoffice.leads.services import lead_create
+
+    services.gate_set(actor=org.user("admin"), capability="leads.high_value", course=training.course)
+    big = lead_create(
+        actor=org.user("rsm_north"), data=LEAD_DATA, region=org.north, estimated_amount=Decimal("150000.00")
+    )
+    assert (big.owner_id, big.region_id, big.estimated_amount) == (None, org.north.pk, Decimal("150000.00"))
+    usual = lead_create(
+        actor=org.user("rsm_north"),
+        data={**LEAD_DATA, "email": "usual@example.com"},
+        region=org.north,
+        estimated_amount=Decimal("150.00"),
+    )
+    assert usual.owner_id == org.user("rep_north").pk
+
+
+def test_high_value_lead_with_valid_then_expired_certificate(training, org, threshold, client_for):
+    from frontoffice.leads.services import lead_assign
+
+    services.gate_set(actor=org.user("admin"), capability="leads.high_value", course=training.course)
+    rep = org.user("rep_north")
+    assignment = services.course_assign(
+        actor=org.user("rsm_north"), course=training.course, people=[training.staff["rep_north"]]
+    )[0]
+    complete(training.course, rep, assignment)
+
+    big = lead_in_pool(org, "250000.00")
+    response = take_api(client_for("rep_north"), big, rep.pk)
+    assert response.status_code == 200 and response.json()["owner"]["id"] == rep.pk
+
+    later = lead_in_pool(org, "400000.00")
+    cert = Certificate.objects.get(assignment=assignment)
+    with time_machine.travel(cert.expires_on + datetime.timedelta(days=1)):
+        with pytest.raises(ValidationError) as exc:
+            lead_assign(actor=rep, lead=later, owner=rep, reason="Mine")
+        assert exc.value.code == "certificate_required"
+    later.refresh_from_db()
+    assert later.owner_id is None
+
+
+def test_high_value_lead_without_gate_or_threshold_is_taken_freely(training, org, client_for):
+    from frontoffice.leads.services.high_value import lead_high_value_threshold_set
+
+    rep = org.user("rep_north")
+    # A gate but no threshold: no lead is high-value.
+    services.gate_set(actor=org.user("admin"), capability="leads.high_value", course=training.course)
+    big = lead_in_pool(org, "900000.00")
+    assert take_api(client_for("rep_north"), big, rep.pk).status_code == 200
+    # A threshold but no gate: nothing to certify.
+    services.gate_set(actor=org.user("admin"), capability="leads.high_value", course=None)
+    lead_high_value_threshold_set(actor=org.user("nsm"), legal_entity=org.company, amount=Decimal("1000.00"))
+    other = lead_in_pool(org, "900001.00")
+    assert take_api(client_for("rep_north"), other, rep.pk).status_code == 200
+
+
+def test_high_value_threshold_is_set_on_the_lead_settings_page(org, client_for):
+    from frontoffice.leads.services.high_value import high_value_threshold
+
+    page = client_for("nsm").get(reverse("leads:settings"))
+    assert page.status_code == 200 and 'data-testid="high-value-form"' in page.content.decode()
+    response = client_for("nsm").post(
+        reverse("leads:settings-high-value"), {"high_value_threshold_amount": "75000.50"}
+    )
+    assert response.status_code == 302
+    assert high_value_threshold(org.company.pk) == Decimal("75000.50")
+    response = client_for("nsm").post(
+        reverse("leads:settings-high-value"), {"high_value_threshold_amount": "-1"}
+    )
+    assert high_value_threshold(org.company.pk) == Decimal("75000.50")
+    # Reps may not change it.
+    assert (
+        client_for("rep_north")
+        .post(reverse("leads:settings-high-value"), {"high_value_threshold_amount": "1"})
+        .status_code
+        == 403
+    )
+    assert high_value_threshold(org.company.pk) == Decimal("75000.50")

@@ -269,6 +269,31 @@ def test_coaching_never_visible_outside_the_line_in_api(training, org, coaching,
     assert done.status_code == 200 and done.json()["done_at"]
 
 
+def test_coaching_never_reaches_search_gdpr_exports_or_the_admin_site(training, org, coaching, client_for):
+    """Coaching is in no search provider, no party's personal-data export and not in the Django
+    admin: even a party sharing the coached person's name and e-mail exports none of it."""
+    import json
+
+    from django.contrib import admin
+
+    from frontoffice.core.selectors import global_search
+    from frontoffice.parties.services import party_export_personal_data
+    from frontoffice.parties.tests.factories import make_party
+    from frontoffice.training.models import CoachingNote
+
+    for name in LINE | OUTSIDE:
+        for query in ("discovery", "Shadow two calls"):
+            hits = json.dumps(global_search(user=org.user(name), query=query), default=str)
+            assert "discovery" not in hits and "Shadow" not in hits, name
+        page = client_for(name).get(reverse("core:search"), {"q": "discovery"})
+        assert "Private: work on discovery" not in page.content.decode(), name
+    rep = org.user("rep_north")
+    party = make_party(org.user("admin"), first_name=rep.first_name, last_name=rep.last_name, email=rep.email)
+    exported = json.dumps(party_export_personal_data(actor=org.user("admin"), party=party), default=str)
+    assert "discovery" not in exported and "Shadow two calls" not in exported
+    assert CoachingNote not in admin.site._registry and CoachingAction not in admin.site._registry
+
+
 # --- recommendations and effectiveness -----------------------------------------------------
 
 
