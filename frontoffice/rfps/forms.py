@@ -48,6 +48,8 @@ class RfpForm(forms.Form):
     description = forms.CharField(
         label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
+    # Set from ``?opportunity=``; the view looks it up in the user's scope.
+    opportunity = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, user: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -62,6 +64,7 @@ class RfpForm(forms.Form):
         self.fields["contributors"].queryset = people
         if editing:
             del self.fields["party"]
+            del self.fields["opportunity"]
 
 
 class RequirementForm(forms.Form):

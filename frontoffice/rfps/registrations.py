@@ -59,6 +59,28 @@ def _party_panel(request: Any, party: Any) -> dict[str, Any] | None:
 register_party_panel(PartyPanel("rfps", "rfps/party_panel.html", _party_panel, order=60))
 
 
+def _opportunity_panel(request: Any, opportunity: Any) -> dict[str, Any] | None:
+    """The RFPs of the opportunity (and its customer's unlinked ones) that the user may see."""
+    user = request.user
+    if not user.has_perm("rfps.view_rfp"):
+        return None
+    from frontoffice.rfps.selectors import rfps_for_opportunity
+
+    return {
+        "opportunity": opportunity,
+        "rfps": rfps_for_opportunity(user=user, opportunity=opportunity),
+        "can_add": user.has_perm("rfps.add_rfp"),
+    }
+
+
+try:
+    from frontoffice.sales.panels import register_opportunity_panel
+except ImportError:  # pragma: no cover - sales always ships with rfps
+    pass
+else:
+    register_opportunity_panel("rfps", "rfps/partials/opportunity_panel.html", _opportunity_panel, order=30)
+
+
 def _export(party: Any) -> list[dict[str, Any]]:
     from frontoffice.rfps.models import Rfp
 

@@ -11,7 +11,7 @@ import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -151,6 +151,24 @@ def open_rfps_for_party(*, user: Any, party: Any, limit: int = 5) -> list[Rfp]:
     return list(
         rfps_visible(user).filter(party=party).select_related("owner").order_by("-due_at", "-id")[:limit]
     )
+
+
+def rfps_for_opportunity(*, user: Any, opportunity: Any, limit: int = 10) -> list[Rfp]:
+    """The RFPs ``user`` may see for the opportunity page: those linked to the opportunity,
+    then the customer's RFPs not linked to any opportunity; each newest due first. ``linked``
+    is set on every row. One query."""
+    linked = Q(opportunity_id=opportunity.pk)
+    rows = (
+        rfps_visible(user)
+        .filter(linked | Q(party_id=opportunity.party_id, opportunity__isnull=True))
+        .select_related("owner")
+        .alias(is_linked=Case(When(linked, then=Value(1)), default=Value(0), output_field=IntegerField()))
+        .order_by("-is_linked", "-due_at", "-id")[:limit]
+    )
+    result = list(rows)
+    for rfp in result:
+        rfp.linked = rfp.opportunity_id == opportunity.pk  # type: ignore[attr-defined]
+    return result
 
 
 # ------------------------------------------------------------------ answer library

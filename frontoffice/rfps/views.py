@@ -69,12 +69,17 @@ def rfp_create(request: HttpRequest) -> HttpResponse:
     initial = {"received_on": timezone.localdate(), "language": "sv"}
     if request.GET.get("party", "").isdigit():
         initial["party"] = int(request.GET["party"])
+    # From the opportunity page: the RFP is linked to that opportunity (404 outside the scope).
+    opportunity = _opportunity(request, request.POST.get("opportunity") or request.GET.get("opportunity"))
+    if opportunity is not None:
+        initial.update(party=opportunity.party_id, opportunity=opportunity.pk)
     form = forms.RfpForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             rfp = services.rfp_create(
                 actor=request.user,
+                opportunity=opportunity,
                 party=data["party"],
                 title=data["title"],
                 reference=data["reference"],
@@ -92,13 +97,25 @@ def rfp_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("RFP registered. Add its requirements."))
             return redirect("rfps:rfp-detail", pk=rfp.pk)
-    return render(request, "rfps/rfp_form.html", {"form": form, "rfp": None})
+    return render(request, "rfps/rfp_form.html", {"form": form, "rfp": None, "opportunity": opportunity})
+
+
+def _opportunity(request: HttpRequest, raw: Any) -> Any:
+    """The opportunity of ``?opportunity=<id>`` within the user's scope, or None if not given."""
+    if raw in (None, ""):
+        return None
+    if not str(raw).isdigit():
+        raise Http404
+    from frontoffice.sales.selectors import opportunity_get
+
+    return opportunity_get(user=request.user, pk=int(raw))
 
 
 def _add_errors(form: Any, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():
-            target = field if field in form.fields else None
+            # Errors of hidden fields (the linked opportunity) show above the form.
+            target = field if field in form.fields and not form.fields[field].widget.is_hidden else None
             for error in errors:
                 form.add_error(target, error)
     else:
