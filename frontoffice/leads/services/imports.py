@@ -125,6 +125,18 @@ def _check_utf8_and_count(stream: IO[bytes]) -> int:
     while True:
         block = stream.read(1 << 16)
         final = not block
+        if b"\x00" in block:
+            # NUL is valid UTF-8 but never in a text file: UTF-16 without a byte-order mark
+            # passes the UTF-8 check, and PostgreSQL refuses NUL in text columns.
+            line = lines + block[: block.index(b"\x00")].count(b"\n") + 1
+            raise _file_error(
+                _(
+                    "The file is not UTF-8 text (line %(line)d has a NUL character; it may be "
+                    "UTF-16). Save it as “CSV UTF-8” in your spreadsheet program and upload it again."
+                )
+                % {"line": line},
+                "encoding",
+            )
         try:
             decoder.decode(block, final=final)
         except UnicodeDecodeError as exc:
@@ -151,7 +163,25 @@ def _csv_rows(stream: IO[bytes]) -> Iterator[list[str]]:
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    yield from csv.reader(text, delimiter=delimiter)
+    reader = csv.reader(text, delimiter=delimiter)
+    while True:
+        first_line = reader.line_num + 1  # where the row starts (a quoted cell may span lines)
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            # A cell over the csv module's limit (131,072 characters), usually a quote that is
+            # never closed: a clear refusal instead of a server error.
+            raise _file_error(
+                _(
+                    "Line %(line)d cannot be read: a cell is longer than %(limit)d characters "
+                    "(is a quotation mark never closed?)."
+                )
+                % {"line": first_line, "limit": csv.field_size_limit()},
+                "malformed",
+            ) from exc
+        yield row
 
 
 def _xlsx_rows(stream: IO[bytes]) -> Iterator[list[str]]:
@@ -242,13 +272,17 @@ def lead_import_upload(
         file_size=size,
         created_by=actor,
     )
-    with default_storage.open(path, "rb") as stream:
-        rows = _xlsx_rows(stream) if fmt == "xlsx" else _csv_rows(stream)
-        try:
-            headers = [str(h).strip() for h in next(rows)]
-        except StopIteration:
-            headers = []
-        total = sum(1 for cells in rows if any((c or "").strip() for c in cells))
+    try:
+        with default_storage.open(path, "rb") as stream:
+            rows = _xlsx_rows(stream) if fmt == "xlsx" else _csv_rows(stream)
+            try:
+                headers = [str(h).strip() for h in next(rows)]
+            except StopIteration:
+                headers = []
+            total = sum(1 for cells in rows if any((c or "").strip() for c in cells))
+    except ValidationError:
+        default_storage.delete(path)  # a refused file is not kept
+        raise
     if not any(headers):
         default_storage.delete(path)
         raise _file_error(_("The first row must name the columns."), "no_header")

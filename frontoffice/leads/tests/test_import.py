@@ -129,3 +129,34 @@ def test_import_needs_the_permission(org, leads):
 
     with pytest.raises(PermissionDenied):
         upload(org, HEADER + GOOD[0], actor="rep_north")
+
+
+def test_utf16_and_nul_bytes_are_refused_as_not_utf8(org, leads):
+    # UTF-16 without a byte-order mark is valid UTF-8 byte by byte (ASCII + NUL): the NUL check
+    # catches it; with a byte-order mark it fails the UTF-8 check itself.
+    for data in (
+        (HEADER + GOOD[0] + "\n").encode("utf-16-le"),
+        (HEADER + GOOD[0] + "\n").encode("utf-16"),
+        (HEADER + "Anna\x00A;Umeå Tand AB;anna@a.example;;903 26;Dental;\n").encode(),
+    ):
+        with pytest.raises(ValidationError) as exc:
+            upload(org, data)
+        assert exc.value.error_dict["file"][0].code == "encoding"
+    with pytest.raises(ValidationError) as exc:
+        upload(org, (HEADER + GOOD[0] + "\nBo\x00;B AB;bo@b.example;;;;\n").encode())
+    assert "line 3" in exc.value.messages[0]
+    assert LeadImport.objects.count() == 0 and Lead.objects.count() == 0
+
+
+def test_a_cell_over_the_csv_limit_is_a_clear_error_and_the_file_is_not_kept(org, leads, tmp_path):
+    # An unclosed quotation mark swallows the rest of the file into one cell.
+    text = HEADER + GOOD[0] + "\n" + '"Eva E;E AB;eva@e.example;;903 26;Dental;\n' + ("x" * 140_000) + "\n"
+    with pytest.raises(ValidationError) as exc:
+        upload(org, text)
+    error = exc.value.error_dict["file"][0]
+    assert error.code == "malformed"
+    assert exc.value.messages[0].startswith("Line 3 cannot be read")
+    assert "131072 characters" in exc.value.messages[0]
+    assert LeadImport.objects.count() == 0 and Lead.objects.count() == 0
+    stored = tmp_path / "lead_imports"
+    assert not stored.exists() or not any(stored.iterdir())
