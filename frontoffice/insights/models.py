@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -50,3 +51,86 @@ class DailyFact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.measure} {self.unit_type}:{self.unit_id} {self.day}"
+
+
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
+
+
+class ManagerSettings(models.Model):
+    """A manager's choices for the weekly digest and the threshold alerts (defaults apply
+    without a row: digest on Mondays, alerts on, the desk's measures at their targets)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="insights_settings"
+    )
+    digest_enabled = models.BooleanField(_("weekly digest"), default=True)
+    digest_weekday = models.PositiveSmallIntegerField(_("digest day"), choices=WEEKDAYS, default=0)
+    alerts_enabled = models.BooleanField(_("threshold alerts"), default=True)
+    measures = models.JSONField(_("measures"), default=list, blank=True)  # keys; empty: the desk's
+    thresholds = models.JSONField(_("thresholds"), default=dict, blank=True)  # key: decimal string
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("digest and alert settings")
+        verbose_name_plural = _("digest and alert settings")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class DigestSent(models.Model):
+    """One weekly digest sent to one manager; the unique week makes a second run a no-op."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    week_start = models.DateField(_("week from"))
+    sent_at = models.DateTimeField(_("sent"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("digest sent")
+        verbose_name_plural = _("digests sent")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "week_start"], name="insights_digest_once_a_week"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.week_start}"
+
+
+class AlertState(models.Model):
+    """Whether a measure of a person (or of all the manager's people) is past its threshold for
+    one manager. An alert goes out when ``breached`` turns true and never again until the
+    figure has come back within the threshold (one alert per crossing)."""
+
+    class UnitType(models.TextChoices):
+        PERSON = "person", _("Person")
+        ALL = "all", _("All my people")
+
+    manager = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    measure = models.CharField(_("measure"), max_length=40)
+    unit_type = models.CharField(_("unit type"), max_length=10, choices=UnitType.choices)
+    unit_id = models.BigIntegerField(_("unit id"))
+    breached = models.BooleanField(_("past the threshold"), default=False)
+    value = models.DecimalField(_("value"), max_digits=20, decimal_places=4, null=True, blank=True)
+    threshold = models.DecimalField(_("threshold"), max_digits=20, decimal_places=4, null=True, blank=True)
+    changed_at = models.DateTimeField(_("changed"), auto_now=True)
+    alerted_at = models.DateTimeField(_("alerted"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("alert state")
+        verbose_name_plural = _("alert states")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["manager", "measure", "unit_type", "unit_id"], name="insights_alert_state_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.manager_id} {self.measure} {self.unit_type}:{self.unit_id}"

@@ -15,6 +15,15 @@ register_nav(
     )
 )
 register_nav(
+    NavItem(
+        "insights-cockpit",
+        _("Today at every desk"),
+        "insights:cockpit",
+        "insights.view_team_insights",
+        order=79,
+    )
+)
+register_nav(
     NavItem("insights", _("My scorecard"), "insights:index", "insights.view_own_scorecard", order=81)
 )
 

@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from frontoffice.core.scoping import visible_to
 from frontoffice.insights.facts import facts_by_period, facts_by_person
@@ -212,63 +213,174 @@ class DashboardRow:
     user_id: int | None
     figures: dict[str, Decimal | None]
     measures: list[Measure] = field(default_factory=list)
+    previous: dict[str, Decimal | None] = field(default_factory=dict)
+    unit_id: int | None = None
 
     @property
     def cells(self) -> list[tuple[Measure, Decimal | None]]:
         return [(m, self.figures.get(m.key)) for m in self.measures]
 
+    @property
+    def comparisons(self) -> list[Comparison]:
+        return [Comparison(m, self.figures.get(m.key), self.previous.get(m.key)) for m in self.measures]
+
+
+@dataclass
+class Comparison:
+    """One figure this period against the previous period."""
+
+    measure: Measure
+    value: Decimal | None
+    previous: Decimal | None
+
+    @property
+    def change(self) -> Decimal | None:
+        if self.value is None or self.previous is None:
+            return None
+        return self.value - self.previous
+
+    @property
+    def improved(self) -> bool | None:
+        """True when the change goes the measure's better way, False the other way, None flat."""
+        change = self.change
+        if not change:
+            return None
+        return (change > 0) == (self.measure.direction == "higher")
+
 
 @dataclass
 class Dashboard:
-    grouping: str  # people / regions
+    grouping: str  # people / teams / locations / regions (side by side)
     measures: list[Measure]
     rows: list[DashboardRow]
     start: datetime.date
     end: datetime.date
     desk: str | None
+    previous_start: datetime.date | None = None
+    previous_end: datetime.date | None = None
+    total: DashboardRow | None = None  # every row pooled
+    company: list[Comparison] = field(default_factory=list)  # live company-level figures
 
 
-def dashboard(
-    *, viewer: Any, period: str = "month", desk: str | None = None, today: datetime.date | None = None
-) -> Dashboard:
-    """The viewer's people (or, for national reach, regions side by side) for the current period."""
-    from frontoffice.org.models import Region, Staff
+GROUPINGS = ("people", "teams", "locations", "regions")
+
+
+def dashboard_staff(*, viewer: Any, desk: str | None = None) -> tuple[list[Any], list[Measure]]:
+    """The active staff on the dashboard of ``viewer`` (their reach, without themselves, the
+    desk's roles) and the desk's measures kept as daily facts. 403 without the permission."""
+    from frontoffice.org.models import Staff
 
     if not viewer.has_perm(TEAM):
         raise PermissionDenied
-    today = today or timezone.localdate()
-    start, end = periods(period, 1, today)[-1]
     desk = desk or desk_of(viewer)
     measures = [m for m in measures_for_desk(desk) if m.from_facts and m.available()]
     staff = list(
         visible_to(Staff.objects.filter(active=True), viewer)
-        .select_related("user", "home_region")
+        .select_related("user", "home_region", "home_location", "team")
         .exclude(user=viewer)
         .order_by("user__first_name", "user__last_name", "pk")
     )
     if desk:
         staff = [s for s in staff if DESK_OF_ROLE.get(_role_code(s)) in (desk, None)]
-    facts = facts_by_person(measures, [s.user_id for s in staff], start, end)
+    return staff, measures
+
+
+_GROUP_FIELDS = {"teams": "team", "locations": "home_location", "regions": "home_region"}
+
+
+def dashboard(
+    *,
+    viewer: Any,
+    period: str = "month",
+    desk: str | None = None,
+    today: datetime.date | None = None,
+    by: str | None = None,
+) -> Dashboard:
+    """The viewer's people for the current and the previous period, per person or grouped by
+    team, location or region (national sales reach: regions side by side by default), with
+    the whole set pooled as a total row. On the finance desk, the company's live figures (DSO,
+    time to resolve a question) of the viewer's legal entity are added."""
+    today = today or timezone.localdate()
+    (prev_start, prev_end), (start, end) = periods(period, 2, today)
+    desk = desk or desk_of(viewer)
+    staff, measures = dashboard_staff(viewer=viewer, desk=desk)
+    ids = [s.user_id for s in staff]
+    facts = facts_by_person(measures, ids, start, end)
+    before = facts_by_person(measures, ids, prev_start, prev_end)
     reach = getattr(getattr(viewer, "staff", None), "role", None)
     national = viewer.is_superuser or (
         reach is not None and reach.scope in ("organisation", "legal_entity") and desk == "sales"
     )
-    rows: list[DashboardRow] = []
-    if national:
-        regions = {s.home_region_id for s in staff if s.home_region_id}
-        for region in Region.objects.filter(pk__in=regions).order_by("name"):
-            members = [s.user_id for s in staff if s.home_region_id == region.pk]
-            figures = {m.key: _group_value(m, facts, members, start, end) for m in measures}
-            rows.append(DashboardRow(str(region), None, figures, measures))
-        return Dashboard("regions", measures, rows, start, end, desk)
-    for s in staff:
-        figures = {
-            m.key: _fold(m, _person_parts(facts, m, s.user_id), start, end, people=1) for m in measures
-        }
-        rows.append(
-            DashboardRow(s.user.get_full_name() or s.user.get_username(), s.user_id, figures, measures)
+    if by not in GROUPINGS:
+        by = "regions" if national else "people"
+    board = Dashboard(by, measures, [], start, end, desk, previous_start=prev_start, previous_end=prev_end)
+
+    def figures(members: list[int], parts: dict, s: datetime.date, e: datetime.date) -> dict[str, Any]:
+        return {m.key: _group_value(m, parts, members, s, e) for m in measures}
+
+    if by == "people":
+        for st in staff:
+            board.rows.append(
+                DashboardRow(
+                    st.user.get_full_name() or st.user.get_username(),
+                    st.user_id,
+                    figures([st.user_id], facts, start, end),
+                    measures,
+                    figures([st.user_id], before, prev_start, prev_end),
+                )
+            )
+    else:
+        attr = _GROUP_FIELDS[by]
+        groups: dict[int, tuple[Any, list[int]]] = {}
+        for st in staff:
+            unit = getattr(st, attr)
+            if unit is not None:
+                groups.setdefault(unit.pk, (unit, []))[1].append(st.user_id)
+        for pk, (unit, members) in sorted(groups.items(), key=lambda item: (str(item[1][0]), item[0])):
+            board.rows.append(
+                DashboardRow(
+                    str(unit),
+                    None,
+                    figures(members, facts, start, end),
+                    measures,
+                    figures(members, before, prev_start, prev_end),
+                    unit_id=pk,
+                )
+            )
+    if len(board.rows) > 1:
+        board.total = DashboardRow(
+            str(_("All")),
+            None,
+            figures(ids, facts, start, end),
+            measures,
+            figures(ids, before, prev_start, prev_end),
         )
-    return Dashboard("people", measures, rows, start, end, desk)
+    if desk == "finance":
+        board.company = _company_figures(viewer, start, end, prev_start, prev_end)
+    return board
+
+
+def _company_figures(
+    viewer: Any, start: datetime.date, end: datetime.date, prev_start: datetime.date, prev_end: datetime.date
+) -> list[Comparison]:
+    """The finance desk's live figures for the viewer's own legal entity (legal-entity reach)."""
+    staff = getattr(viewer, "staff", None)
+    role = getattr(staff, "role", None)
+    if staff is None or role is None or role.scope not in ("organisation", "legal_entity"):
+        return []
+    unit = OrgUnit("company", staff.legal_entity)
+    out = []
+    for m in measures_for_desk("finance"):
+        if m.from_facts or not m.available():
+            continue
+        out.append(
+            Comparison(
+                m,
+                compute(m, unit, start, end, user=viewer).value,
+                compute(m, unit, prev_start, prev_end, user=viewer).value,
+            )
+        )
+    return out
 
 
 _ROLE_CODES: dict[int, str] = {}
@@ -280,10 +392,6 @@ def _role_code(staff: Any) -> str:
 
         _ROLE_CODES.update(dict(Role.objects.values_list("pk", "code")))
     return _ROLE_CODES.get(staff.role_id, "")
-
-
-def _person_parts(facts: dict, m: Measure, uid: int) -> dict[str, Any] | None:
-    return facts.get((m.key, uid))
 
 
 def _group_value(

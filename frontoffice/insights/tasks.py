@@ -1,4 +1,4 @@
-"""Background work of insights: keep the daily facts current."""
+"""Background work of insights: keep the daily facts current, send digests and alerts."""
 
 from __future__ import annotations
 
@@ -19,3 +19,19 @@ def refresh_facts(*, days: list[str] | None = None, measures: list[str] | None =
         today = timezone.localdate()
         parsed = [today - datetime.timedelta(days=1), today]
     return refresh_days(parsed, measures)
+
+
+@task()
+def send_digest(*, manager_id: int, week_start: str) -> bool:
+    """Send one manager the weekly digest of the week from ``week_start`` (sent once per week)."""
+    from frontoffice.insights.services import digest_send
+
+    return digest_send(manager_id=manager_id, week_start=datetime.date.fromisoformat(week_start))
+
+
+@task()
+def check_alerts(*, manager_id: int, today: str) -> int:
+    """Check one manager's thresholds; e-mails new crossings only. Returns their number."""
+    from frontoffice.insights.services import alerts_check
+
+    return len(alerts_check(manager_id=manager_id, today=datetime.date.fromisoformat(today)))

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import datetime
 from typing import Any
+from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_GET, require_http_methods
 
-from frontoffice.insights.charts import bar_chart
-from frontoffice.insights.measures import BY_KEY, DESK_LABELS, GROUP_LABELS
+from frontoffice.insights.charts import bar_chart, paired_bar_chart
+from frontoffice.insights.measures import BY_KEY, DESK_LABELS, GROUP_LABELS, measures_for_desk
 from frontoffice.insights.selectors import (
     TEAM,
     can_view,
     dashboard,
+    desk_of,
     drilldown_rows,
     person_visible_or_404,
     scorecard,
@@ -25,6 +29,12 @@ from frontoffice.insights.selectors import (
 from frontoffice.receivables import exports
 
 PERIODS = ("week", "month")
+GROUPING_LABELS = {
+    "people": _lazy("People"),
+    "teams": _lazy("Team"),
+    "locations": _lazy("Location"),
+    "regions": _lazy("Region"),
+}
 
 
 def _period(request: HttpRequest) -> str:
@@ -95,41 +105,110 @@ def person_scorecard(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @require_GET
 def my_people(request: HttpRequest) -> HttpResponse:
+    """The role dashboard: this period against the previous one, per person or unit."""
     _require_view(request)
     if not request.user.has_perm(TEAM):
         raise PermissionDenied
     desk = request.GET.get("desk") or None
     if desk is not None and desk not in DESK_LABELS:
         desk = None
-    board = dashboard(viewer=request.user, period=_period(request), desk=desk)
+    by = request.GET.get("by") or None
+    board = dashboard(viewer=request.user, period=_period(request), desk=desk, by=by)
     fmt = request.GET.get("format")
+    rows = board.rows + ([board.total] if board.total else [])
     if fmt in exports.FORMATS:
-        headers = [_("Region") if board.grouping == "regions" else _("Person")] + [
-            f"{m.name} ({m.unit})" for m in board.measures
-        ]
-        rows = [[row.label] + [_fmt(row.figures.get(m.key)) for m in board.measures] for row in board.rows]
-        return exports.response(fmt, _("my people"), _("My people"), headers, rows)
+        headers = [_("Person") if board.grouping == "people" else str(GROUPING_LABELS[board.grouping])]
+        for m in board.measures:
+            headers += [
+                f"{m.name} ({m.unit})",
+                _("%(measure)s, previous period") % {"measure": m.name},
+                _("%(measure)s, change") % {"measure": m.name},
+            ]
+        data = []
+        for row in rows:
+            line: list[Any] = [row.label]
+            for c in row.comparisons:
+                line += [_fmt(c.value), _fmt(c.previous), _fmt(c.change)]
+            data.append(line)
+        for c in board.company:
+            data.append(
+                [f"{c.measure.name} ({c.measure.unit})", _fmt(c.value), _fmt(c.previous), _fmt(c.change)]
+            )
+        return exports.response(fmt, _("my people"), _("My people"), headers, data)
+    legend = (_("previous period"), _("this period"))
     charts = [
         {
             "measure": m,
-            "chart": bar_chart(
-                [r.label for r in board.rows],
-                [r.figures.get(m.key) for r in board.rows],
+            "chart": paired_bar_chart(
+                [r.label for r in rows],
+                [r.figures.get(m.key) for r in rows],
+                [r.previous.get(m.key) for r in rows],
                 title=str(m.name),
                 target=m.target,
+                legend=legend,
             ),
-            "values": [(r.label, r.figures.get(m.key)) for r in board.rows],
+            "values": [(r.label, r.comparisons[i]) for r in rows],
         }
-        for m in board.measures
+        for i, m in enumerate(board.measures)
     ]
+    query = {"period": _period(request), "desk": board.desk or "", "by": board.grouping}
     context = {
         "board": board,
         "charts": charts,
         "period": _period(request),
         "periods": PERIODS,
         "desks": DESK_LABELS,
+        "groupings": GROUPING_LABELS,
+        "query": urlencode({k: v for k, v in query.items() if v}),
+        "desk_query": urlencode({k: v for k, v in query.items() if v and k != "desk"}),
+        "by_query": urlencode({k: v for k, v in query.items() if v and k != "by"}),
+        "period_query": urlencode({k: v for k, v in query.items() if v and k != "period"}),
     }
     return render(request, "insights/dashboard.html", context)
+
+
+@require_GET
+def cockpit(request: HttpRequest) -> HttpResponse:
+    """Today at every desk in the viewer's reach, each number linking to its list."""
+    _require_view(request)
+    if not request.user.has_perm(TEAM):
+        raise PermissionDenied
+    from frontoffice.insights.cockpit import cockpit as build
+
+    return render(request, "insights/cockpit.html", {"cockpit": build(viewer=request.user)})
+
+
+@require_http_methods(["GET", "POST"])
+def digest_settings(request: HttpRequest) -> HttpResponse:
+    """The manager's own digest and alert settings."""
+    from frontoffice.insights.forms import ManagerSettingsForm
+    from frontoffice.insights.services import manager_settings_update, settings_for
+
+    _require_view(request)
+    if not request.user.has_perm(TEAM):
+        raise PermissionDenied
+    measures = [m for m in measures_for_desk(desk_of(request.user)) if m.from_facts and m.available()]
+    current = settings_for(request.user)
+    initial = {
+        "digest_enabled": current.digest_enabled,
+        "digest_weekday": current.digest_weekday,
+        "alerts_enabled": current.alerts_enabled,
+        "measures": current.measures,
+        **{f"threshold_{k}": v for k, v in (current.thresholds or {}).items()},
+    }
+    form = ManagerSettingsForm(request.POST or None, initial=initial, measures=measures)
+    if request.method == "POST" and form.is_valid():
+        manager_settings_update(
+            actor=request.user,
+            digest_enabled=form.cleaned_data["digest_enabled"],
+            digest_weekday=form.cleaned_data["digest_weekday"],
+            alerts_enabled=form.cleaned_data["alerts_enabled"],
+            measures=form.cleaned_data["measures"],
+            thresholds=form.thresholds(),
+        )
+        messages.success(request, _("Your digest and alert settings are saved."))
+        return redirect("insights:settings")
+    return render(request, "insights/settings.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @require_GET
