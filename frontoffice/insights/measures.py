@@ -35,6 +35,7 @@ from django.apps import apps
 from django.db import connection
 from django.db.models import (
     BigIntegerField,
+    Case,
     Count,
     F,
     FloatField,
@@ -43,6 +44,8 @@ from django.db.models import (
     Q,
     QuerySet,
     Sum,
+    Value,
+    When,
     Window,
 )
 from django.db.models.functions import Cast, Round, RowNumber, TruncDate
@@ -500,7 +503,9 @@ MEASURES: tuple[Measure, ...] = (
     Measure(
         key="csat",
         name=_("Customer satisfaction"),
-        description=_("Mean customer rating 1-5 of visits, meetings and resolved invoice questions."),
+        description=_(
+            "Mean customer rating 1-5 of visits, meetings, resolved invoice questions and CSAT surveys."
+        ),
         unit=Unit.SCORE,
         direction="higher",
         target=Decimal("4.2"),
@@ -530,10 +535,48 @@ MEASURES: tuple[Measure, ...] = (
                 filter=_q(rating__isnull=False),
                 value=lambda: F("rating"),
             ),
+            Source(
+                "surveys.SurveyRequest",
+                person="staff_user",
+                date="answered_at",
+                filter=_q(kind="csat", score__isnull=False),
+                value=lambda: F("score"),
+            ),
         ),
         notes=_(
-            "Ratings attributed to the receptionist, the meeting's organiser or the person who resolved."
+            "Ratings attributed to the receptionist, the meeting's organiser or the person who resolved; "
+            "CSAT survey answers to the staff member of the surveyed contact."
         ),
+    ),
+    Measure(
+        key="nps",
+        name=_("Net promoter score"),
+        description=_(
+            "Percent of NPS survey answers that are promoters (9-10) minus percent detractors (0-6)."
+        ),
+        unit=Unit.SCORE,
+        direction="higher",
+        target=Decimal("30"),
+        desk="all",
+        group="professionalism",
+        kind="mean",
+        places=1,
+        sources=(
+            Source(
+                "surveys.SurveyRequest",
+                person="staff_user",
+                date="answered_at",
+                filter=_q(kind="nps", score__isnull=False),
+                # +100 a promoter, 0 a passive, -100 a detractor: the mean is the NPS.
+                value=lambda: Case(
+                    When(score__gte=9, then=Value(100)),
+                    When(score__lte=6, then=Value(-100)),
+                    default=Value(0),
+                    output_field=IntegerField(),
+                ),
+            ),
+        ),
+        notes=_("Answers attributed to the staff member of the surveyed contact."),
     ),
     Measure(
         key="complaints",
@@ -545,8 +588,11 @@ MEASURES: tuple[Measure, ...] = (
         desk="all",
         group="professionalism",
         kind="count",
-        sources=(Source("reception.Complaint", person="owner", date="created_at"),),
-        notes=_("Attributed to the complaint's owner."),
+        sources=(
+            Source("reception.Complaint", person="owner", date="created_at"),
+            Source("surveys.Complaint", person="owner", date="created_at"),
+        ),
+        notes=_("Reception's complaints log and the complaints of every desk, attributed to the owner."),
     ),
     Measure(
         key="observation_score",

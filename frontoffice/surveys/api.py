@@ -29,6 +29,15 @@ from frontoffice.surveys import selectors, services
 from frontoffice.surveys.models import Complaint, SurveyKind, SurveyRequest
 
 
+def _service_error(exc: DjangoValidationError) -> exceptions.ValidationError:
+    """The service's error in the one shape, with the code of its first field error too."""
+    drf_exc = django_validation_error_to_drf(exc)
+    if getattr(drf_exc, "domain_code", None) is None:
+        codes = [e.code for errors in getattr(exc, "error_dict", {}).values() for e in errors if e.code]
+        drf_exc.domain_code = codes[0] if codes else None  # type: ignore[attr-defined]
+    return drf_exc
+
+
 def _parse(serializer_class: type[serializers.Serializer], data: Any, request: Request) -> dict[str, Any]:
     serializer = serializer_class(data=data, context={"request": request})
     serializer.is_valid(raise_exception=True)
@@ -255,7 +264,7 @@ class SurveySettingsApi(APIView):
         try:
             row = services.survey_settings_update(actor=request.user, legal_entity=entity, **data)
         except DjangoValidationError as exc:
-            raise django_validation_error_to_drf(exc) from exc
+            raise _service_error(exc) from exc
         return Response(SurveySettingsSerializer(row).data)
 
 
@@ -320,7 +329,7 @@ class ComplaintListCreateApi(APIView):
                 deadline=data.get("deadline"),
             )
         except DjangoValidationError as exc:
-            raise django_validation_error_to_drf(exc) from exc
+            raise _service_error(exc) from exc
         fresh = selectors.complaint_get(user=request.user, pk=complaint.pk)
         return Response(ComplaintOutputSerializer(fresh).data, status=status.HTTP_201_CREATED)
 
@@ -358,7 +367,7 @@ class ComplaintDetailApi(APIView):
             if resolution is not None:
                 services.complaint_resolve(actor=request.user, complaint=complaint, resolution=resolution)
         except DjangoValidationError as exc:
-            raise django_validation_error_to_drf(exc) from exc
+            raise _service_error(exc) from exc
         return Response(ComplaintOutputSerializer(selectors.complaint_get(user=request.user, pk=pk)).data)
 
 

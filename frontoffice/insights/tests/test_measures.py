@@ -70,7 +70,7 @@ EXPECTED = {
 
 
 def test_every_key_is_defined_once():
-    assert len(MEASURE_KEYS) == len(set(MEASURE_KEYS)) == 18
+    assert len(MEASURE_KEYS) == len(set(MEASURE_KEYS)) == 19
     assert set(MEASURE_KEYS) == {
         "lead_response_time",
         "activities_per_day",
@@ -86,6 +86,7 @@ def test_every_key_is_defined_once():
         "question_resolution_time",
         "dso",
         "csat",
+        "nps",
         "complaints",
         "observation_score",
         "posting_compliance",

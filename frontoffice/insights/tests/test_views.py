@@ -99,7 +99,7 @@ def test_exports_are_formula_safe_and_xlsx(facts, client_for):
 def test_api_measures_and_scorecard(facts, client_for):
     client = client_for("rep_north")
     measures = client.get("/api/v1/insights/measures/").json()
-    assert len(measures) == 18
+    assert len(measures) == 19
     card = client.get(
         f"/api/v1/insights/people/{facts.org.user('rep_north').pk}/scorecard/?period=week"
     ).json()

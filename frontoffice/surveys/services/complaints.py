@@ -92,6 +92,8 @@ def complaint_create(
                 }
             )
         party = party or survey_request.party
+        # The answer's contact placed it: same location unless the actor chose one.
+        location = location or survey_request.location
     if party is not None:
         party = visible_to(Party.objects.active(), actor).filter(pk=party.pk).first()
         if party is None:

@@ -174,14 +174,12 @@ def test_a_rolled_back_contact_sends_nothing(
 ):
     from frontoffice.core.registry import touchpoint_completed
 
-    with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(RuntimeError), transaction.atomic():
-            touchpoint_completed(touch())
-            raise RuntimeError("the desk's transaction failed")
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        touchpoint_completed(touch())
+        raise RuntimeError("the desk's transaction failed")
     assert SurveyRequest.objects.count() == 0 and mailoutbox == []
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            touchpoint_completed(touch())
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        touchpoint_completed(touch())
     assert SurveyRequest.objects.count() == 1 and len(mailoutbox) == 1
 
 
@@ -276,7 +274,9 @@ def test_one_reminder_after_the_configured_days_with_a_second_working_link(
     with django_capture_on_commit_callbacks(execute=True):
         assert services.survey_send_reminders() == 1
     with translation.override("sv"):  # the customer's language
-        expected = gettext("Reminder: a quick question from %(company)s") % {"company": "Tandhälsan Norden AB"}
+        expected = gettext("Reminder: a quick question from %(company)s") % {
+            "company": "Tandhälsan Norden AB"
+        }
     assert len(mailoutbox) == 1 and mailoutbox[0].subject == expected
     reminder_token = tokens_in(mailoutbox[0].body)[0]
     assert reminder_token != sent.token
@@ -333,3 +333,31 @@ def test_staff_may_record_an_opt_out_for_visible_customers_only(org, party):
         services.survey_opt_out_record(actor=org.user("auditor"), party=party)
     opt_out = services.survey_opt_out_record(actor=org.user("receptionist"), party=party)
     assert opt_out.via == "staff" and opt_out.recorded_by == org.user("receptionist")
+
+
+# ---------------------------------------------------------------- end to end from a desk
+
+
+def test_completing_a_visit_at_reception_sends_the_survey_after_commit(
+    org, party, survey_settings, frozen, mailoutbox, django_capture_on_commit_callbacks
+):
+    from frontoffice.reception.services import visit_set_status, visit_walk_in
+
+    receptionist = org.user("receptionist")
+    visit = visit_walk_in(actor=receptionist, location=org.clinic, kind="patient", party=party)
+    with django_capture_on_commit_callbacks(execute=True):
+        visit_set_status(actor=receptionist, visit=visit, status="done")
+    request = SurveyRequest.objects.get()
+    assert (request.kind, request.trigger, request.concerns) == (
+        "csat",
+        "reception.visit_completed",
+        f"reception.visit:{visit.pk}",
+    )
+    assert (request.staff_user, request.location_id, request.region_id) == (
+        receptionist,
+        org.clinic.pk,
+        org.north.pk,
+    )
+    # Reception's own feedback link and the survey: two e-mails, the survey one with an opt-out link.
+    assert len(mailoutbox) == 2
+    assert sum("/opt-out/" in m.body for m in mailoutbox) == 1
