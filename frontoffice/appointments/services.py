@@ -11,7 +11,9 @@ that IntegrityError into the same ValidationError the overlap check gives. On ot
 the resource row is locked (``select_for_update``) for the length of the booking transaction.
 
 ``appointment_set_status`` is the one door the reception desk uses for check-in, called in,
-in treatment and done.
+in treatment and done. It is also the one service that accepts a ``SystemActor``
+(``appointments.actors``): the self check-in kiosk may check in a booked appointment of its own
+location and nothing else; its history and audit entries name the kiosk and who set it up.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from frontoffice.appointments import rules
+from frontoffice.appointments.actors import is_system
 from frontoffice.appointments.codes import new_code
 from frontoffice.appointments.models import (
     Absence,
@@ -86,7 +89,9 @@ def _locked_appointment(actor: Any, appointment: Appointment) -> Appointment:
     qs = Appointment.objects.select_for_update(of=("self",)).select_related(
         "location", "resource", "room", "appointment_type", "party"
     )
-    if actor is not None:
+    if is_system(actor):  # a kiosk works at its own location only
+        qs = qs.filter(location_id=actor.location_id)
+    elif actor is not None:
         qs = visible_to(qs, actor)
     try:
         return qs.get(pk=appointment.pk)
@@ -477,8 +482,16 @@ def appointment_set_status(
     Validates the transition (``TRANSITIONS``) and records the matching timestamp
     (``checked_in_at``, ``called_in_at``, ``started_at``, ``done_at``). A check-in is accepted only
     on the appointment's own (local) day. Undoing a check-in clears its timestamp.
+
+    ``actor`` may be a ``SystemActor`` (the self check-in kiosk): it may only check in, only at
+    its own location (another location's appointment is ``PermissionDenied``, as out of scope);
+    the event's note and the audit entry describe it.
     """
-    require_perm(actor, "appointments.change_appointment")
+    if is_system(actor):
+        if status != S.CHECKED_IN:
+            raise PermissionDenied(_("The kiosk can only check in."))
+    else:
+        require_perm(actor, "appointments.change_appointment")
     if status not in S.values:
         raise ValidationError({"status": ValidationError(_("Unknown status."), code="invalid_status")})
     if status in (S.CANCELLED, S.NO_SHOW):
@@ -518,14 +531,21 @@ def appointment_set_status(
             fields.append(STATUS_TIMESTAMP[status])
         appt.status = status
         appt.save(update_fields=fields)
+        system = is_system(actor)
         _event(
-            appt, actor=actor, kind=AppointmentEvent.Kind.STATUS, from_status=current, to_status=status, at=at
+            appt,
+            actor=actor,
+            kind=AppointmentEvent.Kind.STATUS,
+            from_status=current,
+            to_status=status,
+            at=at,
+            note=actor.describe()[:500] if system else "",
         )
         audit_record(
             actor=actor,
             action="appointments.appointment.status",
             obj=appt,
-            changes={"status": [current, status]},
+            changes={"status": [current, status], **(actor.audit_changes() if system else {})},
         )
     return _sync(appointment, appt)
 

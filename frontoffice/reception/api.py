@@ -1,5 +1,5 @@
-"""``/api/v1/reception/``: visits (list, check in an appointment, change status), walk-ins and
-complaints (list, create, update, resolve).
+"""``/api/v1/reception/``: visits (list, check in an appointment, change status), walk-ins,
+complaints (list, create, update, resolve) and setting up a self check-in kiosk.
 
 The views call the same selectors and services as the desk; out-of-scope ids are 404 (a visit
 or appointment of another location is indistinguishable from a missing one), a missing
@@ -28,7 +28,7 @@ from frontoffice.api.schema import READ_ERRORS, WRITE_ERRORS, error_responses
 from frontoffice.api.serializers import IdField, RefSerializer
 from frontoffice.core.scoping import get_visible_or_404
 from frontoffice.reception import selectors, services
-from frontoffice.reception.models import Complaint, Visit
+from frontoffice.reception.models import Complaint, Kiosk, Visit
 
 
 def first_code(exc: DjangoValidationError) -> str | None:
@@ -199,6 +199,28 @@ class ComplaintFilterSerializer(serializers.Serializer):
         ref_name = "ComplaintFilter"
 
 
+class KioskInputSerializer(serializers.Serializer):
+    location = IdField(required=False, help_text="Default: your home location.")
+    name = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+    screen_shows = serializers.ChoiceField(
+        choices=Kiosk.ScreenShows.choices, default=Kiosk.ScreenShows.TICKETS
+    )
+
+    class Meta:
+        ref_name = "KioskInput"
+
+
+class KioskOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    location = RefSerializer()
+    name = serializers.CharField()
+    screen_shows = serializers.CharField()
+    url = serializers.CharField(help_text="The kiosk's secret address; shown only in this response.")
+
+    class Meta:
+        ref_name = "KioskCreated"
+
+
 def _user(pk: int | None):
     from frontoffice.org.models import User
 
@@ -323,6 +345,41 @@ class WalkInApi(APIView):
         return Response(VisitOutputSerializer(fresh).data, status=status.HTTP_201_CREATED)
 
 
+class KioskCreateApi(APIView):
+    permission_classes = [IsAuthenticated, HasPerms]
+    required_perms = {"POST": ["reception.view_kiosk", "reception.manage_kiosks"]}
+
+    @extend_schema(
+        operation_id="reception_kiosk_create",
+        summary="Set up a self check-in kiosk",
+        description="Returns the kiosk with its secret address (201), shown only once. Refused "
+        "with 400 `certificate_required` (the message links the course) when the capability "
+        "`reception.kiosk` is gated by a training course and you hold no valid certificate.",
+        request=KioskInputSerializer,
+        responses={201: KioskOutputSerializer, **error_responses(*WRITE_ERRORS, 404)},
+    )
+    def post(self, request: Request) -> Response:
+        from django.urls import reverse
+
+        data = _parse(KioskInputSerializer, request.data, request)
+        location = _location(request, data.get("location"))
+        try:
+            kiosk, key = services.kiosk_create(
+                actor=request.user, location=location, name=data["name"], screen_shows=data["screen_shows"]
+            )
+        except DjangoValidationError as exc:
+            raise service_error(exc) from exc
+        url = request.build_absolute_uri(reverse("reception_public:kiosk", kwargs={"key": key}))
+        body = {
+            "id": kiosk.pk,
+            "location": kiosk.location,
+            "name": kiosk.name,
+            "screen_shows": kiosk.screen_shows,
+            "url": url,
+        }
+        return Response(KioskOutputSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
 class ComplaintListCreateApi(APIView):
     permission_classes = [IsAuthenticated, HasPerms]
     pagination_class = PageNumberPagination
@@ -413,6 +470,7 @@ urlpatterns = [
     path("visits/check-in/", VisitCheckInApi.as_view(), name="reception-visit-check-in"),
     path("visits/<int:pk>/status/", VisitStatusApi.as_view(), name="reception-visit-status"),
     path("walk-ins/", WalkInApi.as_view(), name="reception-walk-in"),
+    path("kiosks/", KioskCreateApi.as_view(), name="reception-kiosk-create"),
     path("complaints/", ComplaintListCreateApi.as_view(), name="reception-complaints"),
     path("complaints/<int:pk>/", ComplaintDetailApi.as_view(), name="reception-complaint-detail"),
 ]

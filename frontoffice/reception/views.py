@@ -452,7 +452,8 @@ def report(request: HttpRequest) -> HttpResponse:
         "locations": selectors.locations_for(request.user),
         "day": day,
         "report": selectors.desk_report(user=request.user, location=location, day=day),
-        "calendar_url": _url("appointments:calendar-day"),
+        # The day list shows no-shows (the calendar leaves them out: they free the slot).
+        "day_list_url": _url("appointments:today"),
         "previous_day": day - datetime.timedelta(days=1),
         "next_day": day + datetime.timedelta(days=1),
     }
@@ -498,13 +499,17 @@ def desk_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "kiosk" and kiosk_form.is_valid():
-            kiosk, key = services.kiosk_create(
-                actor=request.user, location=location, **kiosk_form.cleaned_data
-            )
-            new_url = request.build_absolute_uri(reverse("reception_public:kiosk", kwargs={"key": key}))
-            messages.success(
-                request, _("Kiosk “%(name)s” is set up. Copy its address now.") % {"name": kiosk.name}
-            )
+            try:
+                kiosk, key = services.kiosk_create(
+                    actor=request.user, location=location, **kiosk_form.cleaned_data
+                )
+            except ValidationError as exc:  # e.g. the training certificate the kiosk needs
+                forms.apply_errors(kiosk_form, exc)
+            else:
+                new_url = request.build_absolute_uri(reverse("reception_public:kiosk", kwargs={"key": key}))
+                messages.success(
+                    request, _("Kiosk “%(name)s” is set up. Copy its address now.") % {"name": kiosk.name}
+                )
         elif action == "revoke":
             kiosk = get_visible_or_404(
                 selectors.kiosks_for(user=request.user, location=location),

@@ -12,6 +12,7 @@ from frontoffice.reception.services.feedback import (
 )
 from frontoffice.reception.services.kiosks import (
     KioskRefused,
+    kiosk_actor,
     kiosk_check_in,
     kiosk_create,
     kiosk_resolve,
@@ -37,6 +38,7 @@ __all__ = [
     "feedback_request",
     "feedback_resolve",
     "feedback_submit",
+    "kiosk_actor",
     "kiosk_check_in",
     "kiosk_create",
     "kiosk_resolve",

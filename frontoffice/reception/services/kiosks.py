@@ -8,6 +8,16 @@ location, on today's date, from ``RECEPTION_KIOSK_EARLY_MINUTES`` (default 60) b
 until its end, still booked. Every refusal — malformed code, unknown code, another location,
 another day, outside the window, already checked in — is the same ``KioskRefused``, so the
 kiosk says the same neutral sentence and reveals nothing (callers rate-limit attempts).
+
+The kiosk acts as itself, not as a person: ``kiosk_actor`` turns it into a ``SystemActor``
+(``appointments.actors``) bound to its location, which may only check in. The visit, the
+appointment's history and the audit trail say "Kiosk “<name>” (#id) at <location>, set up by
+<user>", so a check-in at the kiosk is never attributed to the office manager who set it up.
+
+Setting up a kiosk needs ``reception.manage_kiosks`` and, when an administrator gated the
+capability ``reception.kiosk`` behind a training course, a valid certificate of that course
+(``training.gates.require_capability``): the settings page and the API refuse alike with a
+message that links the course.
 """
 
 from __future__ import annotations
@@ -19,12 +29,14 @@ import re
 import secrets
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from frontoffice.appointments.actors import SystemActor
 from frontoffice.core.audit import audit_record
 from frontoffice.core.permissions import require_perm
 from frontoffice.reception.models import Kiosk, Visit, WaitingTarget
@@ -43,11 +55,35 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode("ascii", "replace")).hexdigest()
 
 
+def kiosk_actor(kiosk: Kiosk) -> SystemActor:
+    """The kiosk as the actor of the check-ins it makes (bound to its location)."""
+    user = kiosk.created_by
+    return SystemActor(
+        kind="kiosk",
+        object_id=kiosk.pk,
+        name=kiosk.name,
+        location_id=kiosk.location_id,
+        location_name=kiosk.location.name,
+        set_up_by_id=getattr(user, "pk", None),
+        set_up_by_name=(user.get_full_name() or user.username) if user is not None else "",
+    )
+
+
 @transaction.atomic
 def kiosk_create(*, actor: Any, location: Any, name: str = "", screen_shows: str = Kiosk.ScreenShows.TICKETS):
-    """Set up a kiosk at ``location``; returns ``(kiosk, key)`` (the key is shown only now)."""
+    """Set up a kiosk at ``location``; returns ``(kiosk, key)`` (the key is shown only now).
+
+    Refused with ``PermissionDenied`` without ``reception.manage_kiosks`` or outside the actor's
+    locations, and with ``ValidationError(code="certificate_required")`` (naming and linking the
+    course) when the capability ``reception.kiosk`` is gated and the actor holds no valid
+    certificate of its course. Nothing is written when refused.
+    """
     require_perm(actor, "reception.manage_kiosks")
     check_location(actor, location)
+    if apps.is_installed("frontoffice.training"):
+        from frontoffice.training.gates import require_capability  # at call time: a sibling app
+
+        require_capability(actor, "reception.kiosk")
     key = secrets.token_urlsafe(24)
     kiosk = Kiosk(
         location=location,
@@ -116,9 +152,7 @@ def kiosk_check_in(*, kiosk: Kiosk, code: str, at: datetime.datetime | None = No
     from frontoffice.reception.services.visits import visit_check_in
 
     try:
-        return visit_check_in(
-            actor=None, appointment=appt, at=at, via=Visit.Via.KIOSK, status_actor=kiosk.created_by
-        )
+        return visit_check_in(actor=kiosk_actor(kiosk), appointment=appt, at=at, via=Visit.Via.KIOSK)
     except (ValidationError, PermissionDenied):
         raise KioskRefused from None
 

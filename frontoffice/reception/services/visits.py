@@ -106,18 +106,20 @@ def visit_check_in(
     appointment: Any,
     at: datetime.datetime | None = None,
     via: str = Visit.Via.DESK,
-    status_actor: Any = None,
 ) -> Visit:
     """Check the patient of ``appointment`` in: a waiting visit with the day's next ticket.
 
-    ``actor`` None is the self check-in kiosk (the system); the kiosk passes the user who set it
-    up as ``status_actor`` for the appointment's status change. Raises ValidationError
+    ``actor`` is the receptionist, or the self check-in kiosk as a ``SystemActor``
+    (``appointments.actors``; see ``kiosks.kiosk_actor``): the kiosk checks in only at its own
+    location, the visit has no receptionist, and the visit's event, the appointment's history
+    and both audit entries name the kiosk and who set it up. Raises ValidationError
     ``already_checked_in``, ``other_day``, ``invalid_transition`` (from appointments).
     """
+    from frontoffice.appointments.actors import is_system
     from frontoffice.appointments.models import Appointment
     from frontoffice.appointments.services import appointment_set_status
 
-    system = actor is None
+    system = is_system(actor)
     if not system:
         require_perm(actor, "reception.add_visit")
     at = at or timezone.now()
@@ -125,8 +127,8 @@ def visit_check_in(
         qs = Appointment.objects.select_related("location", "party", "resource", "appointment_type").defer(
             "health_notes"
         )
-        if not system:
-            qs = visible_to(qs, actor)
+        # The kiosk works at its own location only; a person within their scope.
+        qs = qs.filter(location_id=actor.location_id) if system else visible_to(qs, actor)
         appt = qs.filter(pk=appointment.pk).first()
         if appt is None:
             raise PermissionDenied(_("You cannot check in this appointment."))
@@ -144,9 +146,7 @@ def visit_check_in(
             )
         day = local_day(appt.location, at)
         ticket = next_ticket(appt.location, day)
-        appointment_set_status(
-            actor=status_actor if system else actor, appointment=appt, status="checked_in", at=at
-        )
+        appointment_set_status(actor=actor, appointment=appt, status="checked_in", at=at)
         visit = Visit(
             location=appt.location,
             kind=Visit.Kind.VISITOR if appt.resource.kind == "host" else Visit.Kind.PATIENT,
@@ -168,7 +168,14 @@ def visit_check_in(
             validate_constraints=False,
         )
         visit.save()
-        _event(visit, actor=actor, at=at, from_status="", to_status=S.WAITING, note=visit.get_via_display())
+        _event(
+            visit,
+            actor=actor,
+            at=at,
+            from_status="",
+            to_status=S.WAITING,
+            note=(actor.describe() if system else str(visit.get_via_display()))[:200],
+        )
         _record_visit_interaction(
             actor=actor,
             visit=visit,
@@ -179,7 +186,12 @@ def visit_check_in(
             actor=actor,
             action="reception.visit.checked_in",
             obj=visit,
-            changes={"ticket_number": [None, ticket], "appointment": [None, appt.pk], "via": [None, via]},
+            changes={
+                "ticket_number": [None, ticket],
+                "appointment": [None, appt.pk],
+                "via": [None, via],
+                **(actor.audit_changes() if system else {}),
+            },
         )
         if visit.host_id:
             _notify_host(visit)
