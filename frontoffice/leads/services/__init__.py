@@ -1,5 +1,6 @@
 """Services of the leads app (keyword-only, ``actor=`` first)."""
 
+from frontoffice.leads.services.config import lead_source_get_or_create
 from frontoffice.leads.services.intake import lead_create
 from frontoffice.leads.services.lifecycle import (
     checklist_score,
@@ -23,5 +24,6 @@ __all__ = [
     "lead_link_party",
     "lead_overdue_alerts",
     "lead_qualify",
+    "lead_source_get_or_create",
     "questions_for",
 ]

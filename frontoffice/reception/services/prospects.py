@@ -4,7 +4,8 @@
 or phone, the location's legal entity, region and location, data-processing consent), records
 the contact as an interaction, and — when the ``leads`` app is installed — a lead for the sales
 desk's new-patient follow-up through ``leads.services.lead_create`` (imported at call time) with
-the lead source "Reception" and the receptionist as the one who entered it. The lead links to the new customer through the
+the lead source "Reception" (``leads.services.lead_source_get_or_create``: the leads app creates
+it on first use and audits it) and the receptionist as the one who entered it. The lead links to the new customer through the
 e-mail address (the leads app matches on e-mail; a phone number only flags a possible
 duplicate), so an e-mail address is required while ``leads`` is installed.
 """
@@ -31,25 +32,6 @@ LEAD_SOURCE_NAME = "Reception"
 class Prospect:
     party: Any
     lead: Any = None
-
-
-def _lead_source(legal_entity: Any) -> Any:
-    """The legal entity's "Reception" lead source.
-
-    The leads app offers no system service to create a source, so a missing one is created
-    here once (name "Reception", the default first-contact target) and audited.
-    """
-    from frontoffice.leads.models import LeadSource
-
-    source = LeadSource.objects.filter(legal_entity=legal_entity, name__iexact=LEAD_SOURCE_NAME).first()
-    if source is None:
-        source = LeadSource(legal_entity=legal_entity, name=LEAD_SOURCE_NAME)
-        source.full_clean()
-        source.save()
-        audit_record(
-            actor=None, action="leads.source.created", obj=source, changes={"name": [None, source.name]}
-        )
-    return source
 
 
 def prospect_register(
@@ -116,8 +98,11 @@ def prospect_register(
         )
         lead = None
         if apps.is_installed("frontoffice.leads"):
-            from frontoffice.leads.services import lead_create
+            from frontoffice.leads.services import lead_create, lead_source_get_or_create
 
+            source = lead_source_get_or_create(
+                actor=actor, legal_entity=location.legal_entity, name=LEAD_SOURCE_NAME
+            )
             lead = lead_create(
                 actor=actor,
                 data={
@@ -127,13 +112,18 @@ def prospect_register(
                     "country": party.country,
                     "message": (interest or "").strip() or _("New-patient follow-up from reception."),
                 },
-                source=_lead_source(location.legal_entity),
+                source=source,
                 region=location.region,
             )
         audit_record(
             actor=actor,
             action="reception.prospect.registered",
             obj=party,
-            changes={"lead": [None, getattr(lead, "pk", None)], "location": [None, location.pk]},
+            changes={
+                "lead": [None, getattr(lead, "pk", None)],
+                "location": [None, location.pk],
+                "consent_data_processing": [None, True],
+                "channel": [None, channel],
+            },
         )
     return Prospect(party=party, lead=lead)

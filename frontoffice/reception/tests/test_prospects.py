@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
+from frontoffice.appointments.tests.factories import NOW
+from frontoffice.core.models import AuditEntry
 from frontoffice.parties.models import Party
 from frontoffice.reception import services
 
@@ -33,6 +35,29 @@ def test_prospect_with_consent_becomes_a_customer_and_a_reception_lead(org, setu
     assert lead.source.name == "Reception" and lead.created_by == org.user("receptionist")
     assert lead.region == setup.location.region
     assert Party.objects.filter(email="maja@example.com").count() == 1
+    # Consent is recorded on the customer with its time, and in the prospect's audit entry.
+    assert party.consent_data_processing_at == NOW
+    entry = AuditEntry.objects.get(action="reception.prospect.registered", object_id=str(party.pk))
+    assert entry.actor == org.user("receptionist")
+    assert entry.changes["consent_data_processing"] == [None, True] and entry.changes["lead"] == [
+        None,
+        lead.pk,
+    ]
+    # The "Reception" source is the leads app's (lead_source_get_or_create): created once,
+    # audited with the receptionist as its author, and reused by the next prospect.
+    created = AuditEntry.objects.get(action="leads.source.created")
+    assert created.actor == org.user("receptionist") and created.object_id == str(lead.source_id)
+    second = services.prospect_register(
+        actor=org.user("receptionist"),
+        location=setup.location,
+        first_name="Ture",
+        last_name="Berg",
+        email="ture@example.com",
+        consent=True,
+        channel="phone",
+    )
+    assert second.lead.source_id == lead.source_id and second.party.source == "phone"
+    assert AuditEntry.objects.filter(action="leads.source.created").count() == 1
 
 
 def test_prospect_without_consent_is_refused_and_nothing_is_written(org, setup, now):
