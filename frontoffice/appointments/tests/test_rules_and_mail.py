@@ -167,3 +167,83 @@ def test_reminders_are_sent_once_the_day_before(org, setup, now, django_capture_
     assert str(ics_of(mail.outbox[0]).walk("VEVENT")[0]["uid"]).startswith(f"appointment-{tomorrow.pk}@")
     tomorrow.refresh_from_db()
     assert tomorrow.reminder_sent_at is not None
+
+
+def test_swedish_confirmation_and_reminder_carry_the_check_in_code_and_ics(
+    org, setup, now, django_capture_on_commit_callbacks
+):
+    """The patient's language is Swedish: subject and body in Swedish, the booking code, the
+    check-in link and the calendar file in both the confirmation and the reminder."""
+    assert setup.patient.language == "sv"
+    with django_capture_on_commit_callbacks(execute=True):
+        appt = book(org, setup, at(TOMORROW, 9))
+    confirmation = mail.outbox[-1]
+    assert confirmation.subject.startswith("Din tid hos North Dental Clinic")
+    assert confirmation.body.startswith("Hej Anna,")
+    assert "Din tid hos North Dental Clinic är bokad:" in confirmation.body
+    assert appt.booking_code_display in confirmation.body
+    assert f"/k/c/{appt.booking_code}/" in confirmation.body
+    event = ics_of(confirmation).walk("VEVENT")[0]
+    assert str(event["description"]) == f"Kod för självincheckning: {appt.booking_code_display}"
+    mail.outbox.clear()
+    now.move_to(at(TODAY, 10))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_reminders() == 1
+    reminder = mail.outbox[0]
+    assert reminder.subject.startswith("Påminnelse: din tid hos North Dental Clinic")
+    assert "En påminnelse om din tid hos North Dental Clinic i morgon:" in reminder.body
+    assert appt.booking_code_display in reminder.body
+    assert ics_of(reminder).walk("VEVENT")[0].decoded("dtstart") == at(TOMORROW, 9)
+
+
+def test_a_location_in_another_time_zone_books_and_checks_in_by_its_own_clock(
+    org, setup, now, django_capture_on_commit_callbacks
+):
+    """The sales office is moved to London (UTC+0 in December, Stockholm UTC+1): its opening
+    hours, its day and its e-mails follow London time; stored times are UTC."""
+    from zoneinfo import ZoneInfo
+
+    from frontoffice.appointments.services import appointment_set_status
+
+    london = ZoneInfo("Europe/London")
+    office = setup.other_location
+    office.time_zone = "Europe/London"
+    office.save(update_fields=["time_zone"])
+    admin = org.user("admin")
+
+    def book_there(local: datetime.datetime):
+        return appointment_book(
+            actor=admin,
+            location=office,
+            resource=setup.other_resource,
+            appointment_type=setup.checkup,
+            party=setup.other_patient,
+            start_at=local,
+        )
+
+    # 07:30 in London is 08:30 in Stockholm: the Stockholm clinic would be open, London is not.
+    with pytest.raises(ValidationError) as exc:
+        book_there(datetime.datetime.combine(TOMORROW, datetime.time(7, 30), tzinfo=london))
+    assert exc.value.error_dict["start_at"][0].code == "outside_opening_hours"
+    with pytest.raises(ValidationError) as exc:  # 16:45 London ends 17:15, after closing
+        book_there(datetime.datetime.combine(TOMORROW, datetime.time(16, 45), tzinfo=london))
+    assert exc.value.error_dict["start_at"][0].code == "outside_opening_hours"
+    with django_capture_on_commit_callbacks(execute=True):
+        appt = book_there(datetime.datetime.combine(TOMORROW, datetime.time(8, 0), tzinfo=london))
+    assert appt.start_at == at(TOMORROW, 9)  # the same instant as 09:00 in Stockholm
+    assert appt.start_at.astimezone(datetime.UTC).hour == 8
+    message = mail.outbox[-1]
+    assert "08:00" in message.subject and "09:00" not in message.subject
+    assert ics_of(message).walk("VEVENT")[0].decoded("dtstart").astimezone(datetime.UTC) == appt.start_at
+    grid = day_calendar(user=admin, location=office, day=TOMORROW)
+    block = next(b for c in grid.columns for b in c.blocks if b.kind == "appt")
+    assert dict(grid.times)[block.row] == "08:00"
+    # 23:30 in London on Tuesday is already Wednesday 00:30 in Stockholm: still the day before
+    # the appointment at the office, so check-in is refused; at 07:50 London it is accepted.
+    now.move_to(datetime.datetime.combine(TODAY, datetime.time(23, 30), tzinfo=london))
+    with pytest.raises(ValidationError) as exc:
+        appointment_set_status(actor=admin, appointment=appt, status="checked_in")
+    assert exc.value.error_dict["status"][0].code == "other_day"
+    now.move_to(datetime.datetime.combine(TOMORROW, datetime.time(7, 50), tzinfo=london))
+    appt = appointment_set_status(actor=admin, appointment=appt, status="checked_in")
+    assert appt.status == "checked_in"
