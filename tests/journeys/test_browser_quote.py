@@ -4,83 +4,28 @@ totals follow live), sends it; the customer opens the private link, reads it and
 with their name; the clerk turns the accepted quote into a draft invoice with the same prices.
 
 Only the set-up (ledger and billing, a product group and product, the customer with a billing
-profile and an approved price profile) is written directly, through services.
+profile and an approved price profile: the ``priced_customer`` fixture) is written directly,
+through services.
 """
 
 from __future__ import annotations
 
-import datetime
 import re
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 from django.core import mail
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
-from frontoffice.billing.tests.conftest import billing, ledger  # noqa: F401 - fixtures used below
+from tests.journeys.conftest import PRICED_CUSTOMER as CUSTOMER
+from tests.journeys.conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NBSP = "\u00a0"
-CUSTOMER = "Fjällbjörk Tandvård AB"
 
 
-def login(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label(re.compile("user ?name", re.I)).fill(username)
-    page.get_by_label(re.compile("password", re.I)).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("log in|sign in", re.I)).click()
-    page.wait_for_selector("[data-testid=nav-main]")
-
-
-@pytest.fixture
-def customer(billing, org):  # noqa: F811 - the imported billing fixture
-    from frontoffice.billing.services.profiles import billing_profile_create
-    from frontoffice.billing.tests.catalogue_factories import make_group, make_product
-    from frontoffice.parties.services import party_create
-    from frontoffice.pricing.services.profiles import (
-        price_profile_create,
-        price_profile_submit,
-        price_rule_add,
-    )
-
-    manager = org.user("finance_manager")
-    group = make_group(manager, billing, code="TAND", name="Tandvård")
-    checkup = make_product(
-        manager, billing, code="UND-01", name="Undersökning", unit_price_amount=Decimal("850.00"), group=group
-    )
-    party = party_create(
-        actor=org.user("rep_north"),
-        kind="organisation",
-        organisation_name=CUSTOMER,
-        organisation_number="556812-1239",
-        email="info@fjallbjork.example",
-        region=org.north,
-        owner=org.user("rep_north"),
-    )
-    billing_profile_create(
-        actor=manager,
-        party=party,
-        legal_name=CUSTOMER,
-        organisation_number="556812-1239",
-        street="Fjällvägen 3",
-        postal_code="981 31",
-        city="Kiruna",
-        billing_email="ekonomi@fjallbjork.example",
-        language="en",
-    )
-    profile = price_profile_create(
-        actor=manager, party=party, name="Volym", valid_from=datetime.date(timezone.localdate().year, 1, 1)
-    )
-    price_rule_add(actor=manager, profile=profile, product_group=group, discount_percent=Decimal("12"))
-    price_profile_submit(actor=manager, profile=profile)
-    return SimpleNamespace(party=party, checkup=checkup)
-
-
-def test_rep_quotes_customer_accepts_online_clerk_invoices(page, live_server, org, customer):
+def test_rep_quotes_customer_accepts_online_clerk_invoices(page, live_server, org, priced_customer):
     from frontoffice.billing.models import Invoice
     from frontoffice.quotes.models import Quote
 
