@@ -51,8 +51,10 @@ class ActivityFilterForm(forms.Form):
     due_from = forms.DateField(label=_("Due from"), required=False, widget=DATE_WIDGET)
     due_to = forms.DateField(label=_("Due to"), required=False, widget=DATE_WIDGET)
     party = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # The sales managers' report links a region's figures here (sales.manager_reports).
+    region = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
-    KEYS = ("q", "kind", "status", "owner", "party", "date_from", "date_to", "due_from", "due_to")
+    KEYS = ("q", "kind", "status", "owner", "party", "date_from", "date_to", "due_from", "due_to", "region")
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

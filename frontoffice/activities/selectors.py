@@ -78,6 +78,7 @@ def activity_list(
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
     now: datetime.datetime | None = None,
+    region: Any = None,
 ) -> QuerySet[Activity]:
     """Activities visible to ``user``: open ones by due time, done ones newest first.
 
@@ -115,6 +116,8 @@ def activity_list(
             qs = qs.filter(when__gte=_day_bounds(date_from)[0])
         if date_to:
             qs = qs.filter(when__lt=_day_bounds(date_to)[1])
+    if region not in (None, "") and str(_pk(region)).isdigit():  # the sales managers' report
+        qs = qs.filter(region_id=int(_pk(region)))
     search = activity_search_q(q)
     if search is not None:
         qs = qs.filter(search)

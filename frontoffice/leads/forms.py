@@ -22,6 +22,24 @@ class LeadFilterForm(forms.Form):
     owner = forms.ModelChoiceField(label=_("Owner"), required=False, queryset=None)
     region = forms.ModelChoiceField(label=_("Region"), required=False, queryset=None)
     overdue = forms.BooleanField(label=_("First contact overdue"), required=False)
+    # Drill-down filters of the managers' report (sales.manager_reports), kept as hidden fields.
+    created_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    created_to = forms.DateField(required=False, widget=forms.HiddenInput)
+    contacted = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    within_target = forms.ChoiceField(
+        required=False, choices=[("", ""), ("yes", "yes"), ("no", "no")], widget=forms.HiddenInput
+    )
+    reached = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", ""),
+            ("contacted", "contacted"),
+            ("qualified", "qualified"),
+            ("converted", "converted"),
+        ],
+        widget=forms.HiddenInput,
+    )
+    unassigned = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -41,8 +59,12 @@ class LeadFilterForm(forms.Form):
         )
 
     def filters(self) -> dict[str, Any]:
-        if not self.is_valid():
+        """The valid filters; an invalid value (an owner out of the list, a bad date) is left
+        out on its own, so the other filters still narrow the list (a drill-down link never
+        widens to every lead)."""
+        if not self.is_bound:
             return {}
+        self.is_valid()
         data = self.cleaned_data
         return {
             "q": data.get("q") or "",
@@ -51,6 +73,12 @@ class LeadFilterForm(forms.Form):
             "owner": data.get("owner"),
             "region": data.get("region"),
             "overdue": bool(data.get("overdue")),
+            "created_from": data.get("created_from"),
+            "created_to": data.get("created_to"),
+            "contacted": bool(data.get("contacted")),
+            "within_target": data.get("within_target") or "",
+            "reached": data.get("reached") or "",
+            "unassigned": bool(data.get("unassigned")),
         }
 
     @property

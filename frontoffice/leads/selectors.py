@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from frontoffice.core.contact import search_key
@@ -23,8 +24,31 @@ def lead_list(
     mine: bool = False,
     q: str = "",
     unassigned: bool = False,
+    created_from: datetime.date | None = None,
+    created_to: datetime.date | None = None,
+    contacted: bool = False,
+    within_target: str = "",
+    reached: str = "",
 ) -> QuerySet[Lead]:
+    """``created_from``/``created_to``: local days (inclusive); ``contacted``: the clock was
+    stopped; ``within_target``: ``yes``/``no`` (contacted by / after ``first_contact_due_at``);
+    ``reached``: contacted, qualified or converted (the lead funnel of the managers' report)."""
     qs = visible_to(Lead.objects.all(), user).select_related("source", "owner", "region", "party")
+    if created_from:
+        qs = qs.filter(created_at__gte=day_start(created_from))
+    if created_to:
+        qs = qs.filter(created_at__lt=day_start(created_to + datetime.timedelta(days=1)))
+    if contacted:
+        qs = qs.filter(first_contact_at__isnull=False)
+    if within_target == "yes":
+        qs = qs.filter(first_contact_at__lte=F("first_contact_due_at"))
+    elif within_target == "no":
+        qs = qs.filter(
+            Q(first_contact_at__gt=F("first_contact_due_at"))
+            | Q(first_contact_at__isnull=False, first_contact_due_at__isnull=True)
+        )
+    if reached in REACHED:
+        qs = qs.filter(REACHED[reached]())
     if stage == "open":
         qs = qs.filter(stage__in=[Lead.Stage.NEW, Lead.Stage.CONTACTED, Lead.Stage.QUALIFIED])
     elif stage:
@@ -47,6 +71,28 @@ def lead_list(
         for word in search_key(q).split()[:5]:
             qs = qs.filter(search_text__contains=word)
     return qs.order_by("-created_at", "-id")
+
+
+def day_start(day: datetime.date) -> datetime.datetime:
+    """Local midnight starting ``day`` (periods are local days)."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def _reached_qualified() -> Q:
+    # A disqualified lead that had been qualified first still reached the stage.
+    was_qualified = LeadEvent.objects.filter(lead=OuterRef("pk"), kind=LeadEvent.Kind.QUALIFIED)
+    return Q(stage__in=[Lead.Stage.QUALIFIED, Lead.Stage.CONVERTED]) | Q(Exists(was_qualified))
+
+
+# The lead funnel: each stage a lead may have reached, as a condition on the lead.
+REACHED = {
+    "contacted": lambda: (
+        Q(first_contact_at__isnull=False)
+        | Q(stage__in=[Lead.Stage.CONTACTED, Lead.Stage.QUALIFIED, Lead.Stage.CONVERTED])
+    ),
+    "qualified": _reached_qualified,
+    "converted": lambda: Q(stage=Lead.Stage.CONVERTED),
+}
 
 
 def lead_get(*, user: Any, pk: Any) -> Lead:

@@ -34,6 +34,10 @@ class OpportunityFilterForm(forms.Form):
     closed_from = forms.DateField(widget=forms.HiddenInput, required=False)
     closed_to = forms.DateField(widget=forms.HiddenInput, required=False)
     party = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Drill-down of the conversion figures (pipeline and managers' reports).
+    opened_to = forms.DateField(widget=forms.HiddenInput, required=False)
+    reached = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    passed = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     KEYS = (
         "q",
@@ -46,6 +50,9 @@ class OpportunityFilterForm(forms.Form):
         "closed_from",
         "closed_to",
         "party",
+        "opened_to",
+        "reached",
+        "passed",
     )
 
     def __init__(self, data: Any, *, user: Any, fields: tuple[str, ...] | None = None) -> None:

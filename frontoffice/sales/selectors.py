@@ -11,7 +11,19 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Q, QuerySet, Sum, Window
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Window,
+)
 from django.db.models.functions import Coalesce, RowNumber, TruncMonth
 
 from frontoffice.core.scoping import get_visible_or_404, user_scope, visible_to
@@ -69,8 +81,15 @@ def opportunity_list(
     closed_to: datetime.date | None = None,
     party: Any = None,
     q: str = "",
+    opened_to: datetime.date | None = None,
+    reached: Any = None,
+    passed: Any = None,
 ) -> QuerySet[Opportunity]:
-    """The user's opportunities, filtered; ``q`` matches the name or the customer's name."""
+    """The user's opportunities, filtered; ``q`` matches the name or the customer's name.
+
+    ``reached``/``passed`` (a stage): the opportunities that reached that stage / a later one
+    (by the history, see ``stage_reach``); with ``opened_to`` they are the records behind the
+    conversion figures of the pipeline and managers' reports."""
     qs = visible_to(Opportunity.objects.all(), user).select_related("party", "owner", "stage", "region")
     if owner:
         qs = qs.filter(owner_id=getattr(owner, "pk", owner))
@@ -90,6 +109,16 @@ def opportunity_list(
         qs = qs.filter(closed_on__gte=closed_from)
     if closed_to:
         qs = qs.filter(closed_on__lte=closed_to)
+    if opened_to:
+        qs = qs.filter(opened_on__lte=opened_to)
+    for stage_ref, later in ((reached, False), (passed, True)):
+        if stage_ref:
+            order = Stage.objects.filter(pk=getattr(stage_ref, "pk", stage_ref)).values("order")[:1]
+            lookup = "to_stage__order__gt" if later else "to_stage__order__gte"
+            events = OpportunityEvent.objects.filter(
+                opportunity=OuterRef("pk"), to_stage__kind__in=REACH_KINDS, **{lookup: Subquery(order)}
+            )
+            qs = qs.filter(Exists(events))
     q = (q or "").strip()
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(party__display_name__icontains=q))
@@ -295,6 +324,23 @@ class StageNumbers:
         return (Decimal(self.advanced) * 100 / self.reached).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
+# Entering an open or won stage counts as reaching it (and every earlier one); lost does not.
+REACH_KINDS = (Stage.Kind.OPEN, Stage.Kind.WON)
+
+
+def stage_reach(stages: list[Stage]) -> dict[str, Count]:
+    """Aggregates ``r<stage pk>`` (opportunities that reached the stage: ever entered it or a
+    later open or won stage, so skipping a stage passes it) and ``a<stage pk>`` (reached a later
+    one), for ``aggregate()`` or a grouped ``annotate()`` over opportunities. Distinct counts
+    over the history join: each opportunity counts once per group."""
+    entered = Q(events__to_stage__kind__in=REACH_KINDS)
+    out: dict[str, Count] = {}
+    for s in stages:
+        out[f"r{s.pk}"] = Count("id", distinct=True, filter=entered & Q(events__to_stage__order__gte=s.order))
+        out[f"a{s.pk}"] = Count("id", distinct=True, filter=entered & Q(events__to_stage__order__gt=s.order))
+    return out
+
+
 @dataclass
 class PipelineReport:
     stages: list[StageNumbers]
@@ -342,23 +388,9 @@ def pipeline_report(
         )
         for s in open_stages
     ]
-    # Highest order each opportunity ever reached among open and won stages (one query).
-    reached = (
-        base.filter(opened_on__lte=closed_to)
-        .order_by()
-        .annotate(
-            top=Max(
-                "events__to_stage__order",
-                filter=Q(events__to_stage__kind__in=[Stage.Kind.OPEN, Stage.Kind.WON]),
-            )
-        )
-    )
-    aggregates: dict[str, Any] = {}
-    for s in open_stages:
-        aggregates[f"r{s.pk}"] = Count("id", filter=Q(top__gte=s.order))
-        aggregates[f"a{s.pk}"] = Count("id", filter=Q(top__gt=s.order))
-    if aggregates:
-        result = reached.aggregate(**aggregates)
+    # Reached and advanced per stage from the history (one query, see ``stage_reach``).
+    if open_stages:
+        result = base.filter(opened_on__lte=closed_to).order_by().aggregate(**stage_reach(open_stages))
         for n in numbers:
             n.reached = result[f"r{n.stage.pk}"] or 0
             n.advanced = result[f"a{n.stage.pk}"] or 0

@@ -125,6 +125,9 @@ def _report_context(
             {
                 "n": n,
                 "url": list_url(**scope, stage=n.stage.pk, status="open"),
+                # the conversion columns count opportunities opened by the period's end
+                "reached_url": list_url(**scope, opened_to=end, reached=n.stage.pk),
+                "passed_url": list_url(**scope, opened_to=end, passed=n.stage.pk),
             }
             for n in report.stages
         ],
