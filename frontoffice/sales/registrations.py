@@ -29,6 +29,7 @@ register_nav(
         "sales-pipeline", _("Pipeline report"), "sales:pipeline-regional", "sales.view_forecast", order=33
     )
 )
+register_nav(NavItem("sales-team", _("Team report"), "sales:team-report", "sales.view_forecast", order=34))
 register_nav(
     NavItem(
         "sales-stages",
