@@ -11,7 +11,7 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -206,6 +206,20 @@ def _check_owner(owner: Any, legal_entity_id: int) -> None:
         )
 
 
+def _lock_submission(legal_entity_id: int, key: str) -> None:
+    """Serialise identical web-form submissions until commit: a double click sends two requests
+    at once, and both would pass the duplicate check before either lead exists. PostgreSQL: a
+    transaction-scoped advisory lock on the key, so the second request waits for the first to
+    commit and then finds its lead. SQLite's IMMEDIATE transactions already serialise writers."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"leads.web_form:{legal_entity_id}:{key}"],
+        )
+
+
 def _existing_submission(legal_entity_id: int, key: str) -> Lead | None:
     since = timezone.now() - datetime.timedelta(minutes=DUPLICATE_SUBMISSION_MINUTES)
     return (
@@ -275,6 +289,7 @@ def lead_create(
     key = ""
     if channel == Lead.Channel.WEB_FORM and values["email"]:
         key = submission_key(values["email"], values["message"])
+        _lock_submission(legal_entity_id, key)
         previous = _existing_submission(legal_entity_id, key)
         if previous is not None:
             return previous
