@@ -428,6 +428,7 @@ def drilldown_rows(
                     "id": obj.pk,
                     "text": str(obj),
                     "when": when,
+                    "has_time": source.is_datetime,  # a date (closed_on, due_on) has no time
                 }
             )
     return out
