@@ -4,7 +4,12 @@ without a reload, calls the patient in, completes the visit, books the follow-up
 then rates the visit once through the feedback link.
 
 Only the clinic set-up (resources, working hours, appointment types, patients) is written
-directly; everything else goes through the pages. The clock is pinned to a Tuesday morning.
+directly; everything else goes through the pages. The server's clock is pinned to a Tuesday
+morning (Tuesday 1 December 2026, 08:00 in Stockholm) whatever the hour, day or date the test
+runs at. The browser's clock is not pinned, so the session and CSRF cookies are sent without an
+expiry date (browser-session cookies): a cookie dated from the pinned clock would otherwise
+already be expired for the browser when the test runs after that date (or more than a year
+before it), and the sign-in would be lost.
 """
 
 from __future__ import annotations
@@ -31,11 +36,16 @@ def login(page, live_server, username: str) -> None:
     page.wait_for_selector("[data-testid=nav-main]")
 
 
-def test_front_desk_book_check_in_live_waiting_room_complete_follow_up_and_feedback(page, live_server, org):
+def test_front_desk_book_check_in_live_waiting_room_complete_follow_up_and_feedback(
+    page, live_server, org, settings
+):
     from frontoffice.appointments.models import Appointment
     from frontoffice.appointments.tests.factories import NOW, TODAY, clinic_setup
     from frontoffice.reception.models import Visit, VisitFeedback
 
+    # Cookies without an expiry: the browser keeps them whatever its own (unpinned) clock says.
+    settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+    settings.CSRF_COOKIE_AGE = None
     with time_machine.travel(NOW + datetime.timedelta(hours=1), tick=True):  # Tuesday 08:00
         setup = clinic_setup(org)
         setup.patient.language = "en"
