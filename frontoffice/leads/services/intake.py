@@ -350,6 +350,10 @@ def lead_create(
     try:
         with transaction.atomic():
             lead.save()
+            # created_at (auto_now_add) is stamped at save; the clock started at ``now``, and
+            # first_contact_due_at = created_at + the source's target must hold exactly.
+            Lead.objects.filter(pk=lead.pk).update(created_at=now)
+            lead.created_at = now
     except IntegrityError:
         if idempotency_key and actor is not None:
             previous = Lead.objects.filter(created_by=actor, idempotency_key=idempotency_key).first()

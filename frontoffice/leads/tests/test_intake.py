@@ -171,3 +171,13 @@ def test_first_contact_due_counts_working_time(org, leads):
         )
     assert web.first_contact_due_at == datetime.datetime(2026, 3, 9, 9, 0, tzinfo=STOCKHOLM)
     assert fair.first_contact_due_at == datetime.datetime(2026, 3, 6, 16, 30, tzinfo=STOCKHOLM)
+
+
+def test_first_contact_clock_starts_at_the_lead_s_creation_time(org, leads):
+    # The clock ticks during creation (routing, matching, scoring take time under load): the
+    # due time is still exactly created_at + the target, as stored.
+    with time_machine.travel(datetime.datetime(2026, 3, 3, 10, 0, tzinfo=STOCKHOLM), tick=True):
+        lead = lead_create(actor=None, data=data(), channel="web_form", source=leads.fair)
+    stored = Lead.objects.get(pk=lead.pk)
+    assert stored.created_at == lead.created_at
+    assert stored.first_contact_due_at - stored.created_at == datetime.timedelta(minutes=30)
