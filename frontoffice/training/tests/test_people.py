@@ -11,6 +11,7 @@ import time_machine
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from frontoffice.org.models import Role, Staff, User
 from frontoffice.training import recommendations, selectors, services
@@ -51,6 +52,20 @@ def test_assign_to_a_role_within_scope_and_no_duplicates(training, org):
         services.course_assign(
             actor=org.user("receptionist"), course=training.course, people=[training.staff["receptionist"]]
         )
+
+
+def test_assign_to_a_team_takes_its_active_members_with_the_due_date(training, org):
+    from frontoffice.org.models import Team
+
+    team = Team.objects.create(location=org.clinic, name="Front line")
+    Staff.objects.filter(pk__in=[training.staff["rep_north"].pk, training.staff["rep_south"].pk]).update(
+        team=team
+    )
+    Staff.objects.filter(pk=training.staff["rep_south"].pk).update(active=False)
+    due = timezone.localdate() + datetime.timedelta(days=30)
+    created = services.course_assign(actor=org.user("nsm"), course=training.course, team=team, due_on=due)
+    assert [(a.person.user.username, a.due_on) for a in created] == [("rep_north", due)]
+    assert Assignment.objects.count() == 1
 
 
 def test_reminders_before_and_after_due_date_are_sent_once(training, org, django_capture_on_commit_callbacks):
