@@ -16,8 +16,8 @@ appointment's history and the audit trail say "Kiosk “<name>” (#id) at <loca
 
 Setting up a kiosk needs ``reception.manage_kiosks`` and, when an administrator gated the
 capability ``reception.kiosk`` behind a training course, a valid certificate of that course
-(``training.gates.require_capability``): the settings page and the API refuse alike with a
-message that links the course.
+(``core.registry.require_capability``, installed by the training app): the settings page and
+the API refuse alike with a message that links the course.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ import re
 import secrets
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -39,6 +38,7 @@ from django.utils.translation import gettext as _
 from frontoffice.appointments.actors import SystemActor
 from frontoffice.core.audit import audit_record
 from frontoffice.core.permissions import require_perm
+from frontoffice.core.registry import require_capability
 from frontoffice.reception.models import Kiosk, Visit, WaitingTarget
 from frontoffice.reception.services.common import check_location, local_day
 
@@ -80,10 +80,8 @@ def kiosk_create(*, actor: Any, location: Any, name: str = "", screen_shows: str
     """
     require_perm(actor, "reception.manage_kiosks")
     check_location(actor, location)
-    if apps.is_installed("frontoffice.training"):
-        from frontoffice.training.gates import require_capability  # at call time: a sibling app
-
-        require_capability(actor, "reception.kiosk")
+    # The training app installs the certificate check (reception does not import training).
+    require_capability(actor, "reception.kiosk")
     key = secrets.token_urlsafe(24)
     kiosk = Kiosk(
         location=location,
