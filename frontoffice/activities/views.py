@@ -35,6 +35,7 @@ from frontoffice.activities import exports, forms, ics, selectors
 from frontoffice.activities.models import Meeting
 from frontoffice.activities.services import activities as activity_services
 from frontoffice.activities.services import links, meetings
+from frontoffice.core.http import safe_next_url
 from frontoffice.core.scoping import get_visible_or_404, user_scope, visible_to
 from frontoffice.core.throttle import client_address
 from frontoffice.org.models import Location, User
@@ -161,7 +162,7 @@ def activity_create(request: HttpRequest) -> HttpResponse:
             apply_errors(form, exc)
         else:
             messages.success(request, _("Saved: %(activity)s") % {"activity": activity})
-            return redirect(party.get_absolute_url())
+            return redirect(_back(party, lead, opportunity))
     return render(
         request,
         "activities/activity_form.html",
@@ -205,10 +206,19 @@ def activity_complete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     else:
         messages.success(request, _("Done: %(activity)s") % {"activity": activity})
-    return redirect(request.POST.get("next") or reverse("activities:worklist"))
+    return redirect(safe_next_url(request, reverse("activities:worklist")))
 
 
 # ---------------------------------------------------------------- e-mail
+
+
+def _back(party: Any, lead: Any, opportunity: Any) -> str:
+    """Where a contact logged about a lead or opportunity returns to: that record, else the customer."""
+    if lead is not None:
+        return reverse("leads:lead-detail", args=[lead.pk])
+    if opportunity is not None:
+        return reverse("sales:opportunity-detail", args=[opportunity.pk])
+    return party.get_absolute_url()
 
 
 @permission("activities.add_activity")
@@ -236,7 +246,7 @@ def email_send(request: HttpRequest) -> HttpResponse:
             apply_errors(form, exc)
         else:
             messages.success(request, _("The e-mail is on its way."))
-            return redirect(party.get_absolute_url())
+            return redirect(_back(party, lead, None))
     return render(
         request,
         "activities/email_form.html",

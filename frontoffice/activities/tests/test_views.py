@@ -344,3 +344,14 @@ def test_logging_a_call_from_the_customer_page_form(client_for, customer):
     assert response.status_code == 302
     call = Activity.objects.get(subject="Quick call")
     assert call.done_at is not None and call.interaction.outcome == "Left a message"
+    assert response["Location"] == customer.get_absolute_url()
+
+
+def test_completing_from_a_page_returns_there_but_never_to_another_site(client_for, north):
+    call, _meeting = north
+    client = client_for("rep_north")
+    response = client.post(f"/activities/{call.pk}/complete/", {"outcome": "Reached", "next": "/leads/mine/"})
+    assert response["Location"] == "/leads/mine/"
+    for evil in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
+        response = client.post(f"/activities/{call.pk}/complete/", {"outcome": "Again", "next": evil})
+        assert response["Location"] == "/activities/"

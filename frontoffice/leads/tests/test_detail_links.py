@@ -49,3 +49,22 @@ def test_a_converted_lead_links_to_its_opportunity_and_offers_no_more_contact(or
     link = reverse("sales:opportunity-detail", args=[opportunity.pk])
     assert f'<a href="{link}" data-testid="lead-opportunity-link">Chairs</a>' in page
     assert "lead-log-call" not in page
+
+
+def test_a_call_logged_about_a_lead_returns_to_the_lead(org, lead, client_for):
+    client = client_for("rep_north")
+    url = reverse("activities:activity-create") + f"?party={lead.party_id}&lead={lead.pk}"
+    response = client.post(
+        url,
+        {
+            "party": lead.party_id,
+            "lead": lead.pk,
+            "kind": "call",
+            "direction": "outbound",
+            "subject": "First call",
+            "done": "on",
+            "outcome": "Interested",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("leads:lead-detail", args=[lead.pk])

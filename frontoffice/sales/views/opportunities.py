@@ -20,11 +20,11 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from frontoffice.core.http import safe_next_url
 from frontoffice.core.scoping import visible_to
 from frontoffice.sales import exports, selectors, services
 from frontoffice.sales.forms import CloseForm, OpportunityFilterForm, OpportunityForm
@@ -58,11 +58,7 @@ def _apply_errors(form: Any, exc: ValidationError) -> None:
             form.add_error(None, message)
 
 
-def _next_url(request: HttpRequest, default: str) -> str:
-    url = request.POST.get("next") or request.GET.get("next") or ""
-    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
-        return url
-    return default
+_next_url = safe_next_url
 
 
 @permission(VIEW)
