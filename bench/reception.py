@@ -58,6 +58,7 @@ EVERY = 18
 
 def setup_django() -> None:
     benchdb.production_like_environment()
+    benchdb.production_task_queue()
     import django
     from django.conf import settings
 

@@ -235,6 +235,7 @@ def main() -> None:
     cleanup = benchdb.prepare_database(BENCH_DATABASE, keep=args.keep)
     try:
         benchdb.production_like_environment()
+        benchdb.production_task_queue()
         import django
 
         django.setup()
