@@ -1,8 +1,9 @@
 """Mark the days whose source rows changed, and refresh their facts after the commit.
 
-For every model a measure reads, the date that places a row in a period is remembered when
-the row is loaded (``post_init``, no query); on save or delete both the old and the new day
-are queued. One ``refresh_facts`` task per transaction is enqueued on commit.
+For every model a measure reads, the date that places a row in a period is read from the
+database just before an update (``pre_save``: one small query per update of such a row; not on
+load, which would tax every list page that reads thousands of rows); on save or delete both the
+old and the new day are queued. One ``refresh_facts`` task per transaction is enqueued on commit.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models.signals import post_delete, post_init, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
 
 from frontoffice.insights.measures import MEASURES
@@ -72,12 +73,21 @@ def _live() -> bool:
     return getattr(settings, "INSIGHTS_LIVE_FACTS", True)
 
 
-def on_init(sender: Any, instance: Any, **kwargs: Any) -> None:
-    if not _live():
+def on_pre_save(
+    sender: Any, instance: Any, raw: bool = False, using: str | None = None, **kwargs: Any
+) -> None:
+    """Remember the stored days of a row about to be updated (a new row has none)."""
+    if not _live() or instance._state.adding or instance.pk is None:
         return
     fields = WATCHED.get(_label(sender))
-    if fields:
-        instance._insights_days = {f: _day(instance.__dict__.get(f)) for f in fields}
+    if not fields:
+        return
+    update_fields = kwargs.get("update_fields")
+    if update_fields is not None and not set(update_fields) & set(fields):
+        instance._insights_days = {f: _day(getattr(instance, f, None)) for f in fields}
+        return
+    row = sender._base_manager.using(using).filter(pk=instance.pk).values(*fields).first()
+    instance._insights_days = {f: _day(row[f]) for f in fields} if row else {}
 
 
 def on_change(sender: Any, instance: Any, **kwargs: Any) -> None:
@@ -106,6 +116,6 @@ def connect() -> None:
             model = apps.get_model(label)
         except LookupError:
             continue
-        post_init.connect(on_init, sender=model, dispatch_uid=f"insights-init-{label}")
+        pre_save.connect(on_pre_save, sender=model, dispatch_uid=f"insights-pre-save-{label}")
         post_save.connect(on_change, sender=model, dispatch_uid=f"insights-save-{label}")
         post_delete.connect(on_change, sender=model, dispatch_uid=f"insights-delete-{label}")
