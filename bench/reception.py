@@ -36,6 +36,7 @@ import argparse
 import cProfile
 import datetime
 import importlib.util
+import os
 import pstats
 import statistics
 import sys
@@ -218,7 +219,7 @@ def bench_calendar(ctx: dict[str, Any], runs: int, profile: bool) -> float:
         timings.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - started_cpu) * 1000)
     if profiler:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(25)
     print(f"  runs: {', '.join(f'{t:.0f}' for t in timings)} ms")
     # On a shared machine the wall time includes waiting for a core; the CPU time of this
     # process (Django side only, not the database server) shows what the page itself costs.
