@@ -42,6 +42,7 @@ MEASURE_KEYS = (
     "question_resolution_time",
     "dso",
     "csat",
+    "nps",
     "complaints",
     "observation_score",
     "posting_compliance",

@@ -49,6 +49,7 @@ MEASURES = {
     "question_resolution_time",
     "dso",
     "csat",
+    "nps",
     "complaints",
     "observation_score",
     "posting_compliance",
