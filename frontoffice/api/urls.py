@@ -24,6 +24,7 @@ from frontoffice.reception import api as reception_api
 from frontoffice.rfps import api as rfps_api
 from frontoffice.sales import api as sales_api
 from frontoffice.surveys import api as surveys_api
+from frontoffice.surveys import api_optout as surveys_optout_api
 from frontoffice.training import api as training_api
 
 app_name = "api"
@@ -75,6 +76,7 @@ urlpatterns = [
     path("training/", include(training_api.urlpatterns)),
     path("insights/", include(insights_api.urlpatterns)),
     path("surveys/", include(surveys_api.urlpatterns)),
+    path("surveys/", include(surveys_optout_api.urlpatterns)),
     # Last: any other path under /api/v1/, any method, gets the JSON 404 (also in DEBUG).
     re_path(r"^.*$", api_not_found),
 ]

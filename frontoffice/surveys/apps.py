@@ -8,4 +8,7 @@ class SurveysConfig(AppConfig):
     verbose_name = _("Surveys and complaints")
 
     def ready(self) -> None:
-        from frontoffice.surveys import registrations  # noqa: F401 - navigation, registries
+        from frontoffice.surveys import (
+            registrations,  # noqa: F401 - navigation, registries
+            registrations_optout,  # noqa: F401 - the customer page's card
+        )
