@@ -1,4 +1,5 @@
-"""Core models: the abstract base every business model extends, and the audit trail."""
+"""Core models: the abstract base every business model extends, the audit trail and the
+scheduler's claimed slots."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -64,3 +66,38 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("Audit entries are append-only.")
+
+
+class ScheduledRun(models.Model):
+    """One slot of a periodic job, claimed by the scheduler process that inserted the row.
+
+    Unique per job and slot: with several schedulers running, the INSERT decides which one
+    enqueues the slot (the others hit the constraint and skip it), on PostgreSQL and SQLite alike.
+    """
+
+    class Status(models.TextChoices):
+        CLAIMED = "claimed", _("claimed")
+        RUNNING = "running", _("running")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
+
+    job = models.CharField(_("job"), max_length=100)
+    slot = models.DateTimeField(_("slot"))
+    command = models.CharField(_("command"), max_length=100)
+    args = models.JSONField(_("arguments"), default=list, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.CLAIMED)
+    claimed_at = models.DateTimeField(_("claimed"), default=timezone.now)
+    claimed_by = models.CharField(_("claimed by"), max_length=100, blank=True)
+    task_id = models.CharField(_("task"), max_length=64, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    output = models.TextField(_("output"), blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled run")
+        verbose_name_plural = _("scheduled runs")
+        ordering = ["job", "-slot"]
+        constraints = [models.UniqueConstraint(fields=["job", "slot"], name="core_scheduledrun_once_per_slot")]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.slot:%Y-%m-%d %H:%M} {self.status}"

@@ -16,6 +16,10 @@ Each domain app registers, from its ``registrations`` module (imported in ``AppC
   ``subscribe_touchpoints``): a desk announces a completed customer contact (visit completed,
   meeting held, invoice question resolved) without knowing who listens (surveys does).
 
+Periodic jobs (``register_periodic_job``) are declared in each app's ``schedules`` module,
+which ``CoreConfig.ready`` imports for every installed app; ``frontoffice scheduler`` runs them
+(see ``core.scheduler`` and ``docs/operations.md``).
+
 Nothing here queries the database itself; providers own their selectors and scoping.
 """
 
@@ -118,6 +122,21 @@ class Touchpoint:
     concerns: str = ""  # "app_label.model:pk" of the desk's record (visit, meeting, question)
 
 
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A management command ``frontoffice scheduler`` runs once per slot of its schedule.
+
+    The command must be safe to run twice and to catch up by itself: after downtime the
+    scheduler runs a job once, for its latest slot, not once per missed slot.
+    """
+
+    key: str  # "<app>.<job>", e.g. "leads.overdue"; identifies the job's runs, keep it stable
+    command: str  # management command name, e.g. "leads_overdue"
+    schedule: Any  # a core.recurrence schedule: EveryMinutes, DailyAt or WeeklyAt
+    args: tuple[str, ...] = ()
+    description: str = ""
+
+
 @dataclass
 class Registry:
     nav: list[NavItem] = field(default_factory=list)
@@ -129,6 +148,7 @@ class Registry:
     capability_check: Callable[[Any, str], None] | None = None
     touchpoint_kinds: list[TouchpointKind] = field(default_factory=list)
     touchpoint_subscribers: list[Callable[[Touchpoint], None]] = field(default_factory=list)
+    periodic_jobs: list[PeriodicJob] = field(default_factory=list)
 
 
 registry = Registry()
@@ -195,3 +215,9 @@ def require_capability(user: Any, key: str) -> None:
     ungated key) it passes. Apps that may not import ``training`` (finance, leads) call this."""
     if registry.capability_check is not None:
         registry.capability_check(user, key)
+
+
+def register_periodic_job(job: PeriodicJob) -> None:
+    if all(existing.key != job.key for existing in registry.periodic_jobs):
+        registry.periodic_jobs.append(job)
+        registry.periodic_jobs.sort(key=lambda j: j.key)

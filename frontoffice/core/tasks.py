@@ -1,4 +1,5 @@
-"""Background tasks of the shell. E-mail always goes out through the task queue.
+"""Background tasks of the shell. E-mail always goes out through the task queue; the
+scheduler's periodic jobs run through it too.
 
 Tasks take JSON-able arguments, reload what they need and are safe to run twice. They are
 enqueued with ``transaction.on_commit`` so a rolled-back transaction sends nothing.
@@ -71,3 +72,11 @@ def email_enqueue(
             for filename, content, mimetype in attachments
         ]
     transaction.on_commit(lambda: send_email.enqueue(**kwargs))
+
+
+@task()
+def scheduled_job_run(*, run_id: int) -> str:
+    """Run the command of one claimed scheduler slot (``core.scheduler``); returns its output."""
+    from frontoffice.core.scheduler import scheduled_run_execute
+
+    return scheduled_run_execute(run_id=run_id)
