@@ -53,6 +53,55 @@ class DailyFact(models.Model):
         return f"{self.measure} {self.unit_type}:{self.unit_id} {self.day}"
 
 
+class DirtyDay(models.Model):
+    """A day whose facts of one measure wait for a recompute (see ``insights.facts.mark_dirty``).
+
+    Unclaimed rows are unique per (day, measure), so marking a day that is already waiting is
+    an ``INSERT ... ON CONFLICT DO NOTHING`` that writes nothing. A refresh claims rows (sets
+    ``claimed_by``) before it recomputes and deletes them in the same transaction as the new
+    facts; a day marked again meanwhile is a new unclaimed row, refreshed by the next run.
+    """
+
+    day = models.DateField(_("day"))
+    measure = models.CharField(_("measure"), max_length=40)
+    created_at = models.DateTimeField(_("marked"))
+    claimed_by = models.UUIDField(_("claimed by"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dirty day")
+        verbose_name_plural = _("dirty days")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "measure"],
+                condition=models.Q(claimed_by__isnull=True),
+                name="insights_dirty_day_unclaimed_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.day}"
+
+
+class FactsRefreshState(models.Model):
+    """One row (id 1): whether a refresh of the dirty days is queued and not yet started.
+
+    A commit that marks a new dirty day enqueues a refresh only when it turns ``pending`` from
+    false to true (or finds it older than ``insights.facts.PENDING_STALE``: a queued task that
+    never ran); the refresh turns it false before it claims the dirty days.
+    """
+
+    pending = models.BooleanField(_("refresh queued"), default=False)
+    requested_at = models.DateTimeField(_("requested"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("facts refresh state")
+        verbose_name_plural = _("facts refresh state")
+
+    def __str__(self) -> str:
+        return f"pending={self.pending}"
+
+
 WEEKDAYS = [
     (0, _("Monday")),
     (1, _("Tuesday")),

@@ -10,15 +10,23 @@ from django_tasks import task
 
 @task()
 def refresh_facts(*, days: list[str] | None = None, measures: list[str] | None = None) -> int:
-    """Recompute the facts of ``days`` (ISO dates; default yesterday and today). Safe to run twice."""
-    from frontoffice.insights.facts import refresh_days
+    """Recompute the facts of ``days`` (ISO dates); without days, yesterday's and today's and
+    then the dirty days waiting (the periodic run). Safe to run twice."""
+    from frontoffice.insights.facts import refresh_days, refresh_dirty_days
 
     if days:
-        parsed = [datetime.date.fromisoformat(d) for d in days]
-    else:
-        today = timezone.localdate()
-        parsed = [today - datetime.timedelta(days=1), today]
-    return refresh_days(parsed, measures)
+        return refresh_days([datetime.date.fromisoformat(d) for d in days], measures)
+    today = timezone.localdate()
+    written = refresh_days([today - datetime.timedelta(days=1), today], measures)
+    return written + refresh_dirty_days()
+
+
+@task()
+def refresh_dirty_facts() -> int:
+    """Recompute the days marked dirty by committed changes (at most one queued at a time)."""
+    from frontoffice.insights.facts import refresh_dirty_days
+
+    return refresh_dirty_days()
 
 
 @task()

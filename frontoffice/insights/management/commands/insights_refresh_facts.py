@@ -4,7 +4,10 @@ from frontoffice.insights.tasks import refresh_facts
 
 
 class Command(BaseCommand):
-    help = "Queue the refresh of yesterday's and today's insights facts (run from cron, e.g. hourly)."
+    help = (
+        "Queue the refresh of yesterday's and today's insights facts and of the days marked dirty "
+        "(run from cron, e.g. hourly)."
+    )
 
     def handle(self, *args, **options):
         refresh_facts.enqueue()
