@@ -285,9 +285,12 @@ def _score(value: Any, kind: str) -> int:
     return int(text)
 
 
-def survey_answer(*, token: str, score: Any, comment: str = "") -> SurveyRequest:
+def survey_answer(
+    *, token: str, score: Any, comment: str = "", now: datetime.datetime | None = None
+) -> SurveyRequest:
     """Record the customer's answer once: the score (CSAT 1-5, NPS 0-10) and a comment (kept as
-    typed, shown escaped), and an interaction of kind ``feedback`` for the staff member."""
+    typed, shown escaped), and an interaction of kind ``feedback`` for the staff member.
+    ``now`` (default: the current time) places a past answer, e.g. in the demo's history."""
     from frontoffice.parties.services import interaction_record
 
     comment = (comment or "").strip()
@@ -302,7 +305,7 @@ def survey_answer(*, token: str, score: Any, comment: str = "") -> SurveyRequest
             }
         )
     found = _lookup(token)
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         request = (
             SurveyRequest.objects.select_for_update(of=("self",))
@@ -332,6 +335,7 @@ def survey_answer(*, token: str, score: Any, comment: str = "") -> SurveyRequest
                 direction="inbound",
                 subject=subject,
                 outcome=comment,
+                started_at=now,
                 staff=request.staff,
                 concerns=request,
                 check_permission=False,

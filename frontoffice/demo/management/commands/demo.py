@@ -402,6 +402,17 @@ class Command(BaseCommand):
             from frontoffice.reception.demo import seed_reception
 
             seed_reception(demo.company, demo.users)
+            from frontoffice.surveys.demo import seed_surveys
+
+            surveys = seed_surveys(demo.company, demo.users)
+            self._facts(("csat", "nps"))
+        if surveys["sent"]:
+            self.stdout.write(
+                _(
+                    "Surveys ready: %(sent)d survey requests sent, %(answered)d answered, %(opt_outs)d opt-outs."
+                )
+                % surveys
+            )
         if billing.get("products") or billing.get("price_profiles"):
             self.stdout.write(
                 _("Billing ready: %(products)d products, %(profiles)d billing and %(prices)d price profiles.")
@@ -426,6 +437,15 @@ class Command(BaseCommand):
             }
         )
         self._print_logins(demo, password)
+
+    def _facts(self, measures: tuple[str, ...]) -> None:
+        """Recompute the daily facts of ``measures`` over the demo's history (the last 100 days),
+        so the scorecards and dashboards show the seeded answers at once, whether or not a task
+        worker runs."""
+        from frontoffice.insights.facts import refresh_days
+
+        today = timezone.localdate()
+        refresh_days([today - timedelta(days=n) for n in range(100)], measures)
 
     # ------------------------------------------------------------ billing and pricing
 
