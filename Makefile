@@ -24,7 +24,7 @@ setup:
 
 PG_URL ?= postgres://postgres@127.0.0.1:5432/frontoffice
 test-pg: setup
-	DATABASE_URL=$(PG_URL) .venv/bin/pytest -q -p no:cacheprovider
+	DATABASE_URL=$(PG_URL) .venv/bin/pytest -q -p no:cacheprovider -n "$${TEST_WORKERS:-2}" --dist worksteal
 
 check: setup
 	.venv/bin/frontoffice check --fail-level WARNING

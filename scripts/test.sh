@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 
 PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432/frontoffice}"
 FO=.venv/bin/frontoffice
-PYTEST=(.venv/bin/pytest -q -p no:cacheprovider)
+# Two test processes (pytest-xdist): CI machines have two cores. TEST_WORKERS=0 runs in one process.
+PYTEST=(.venv/bin/pytest -q -p no:cacheprovider -n "${TEST_WORKERS:-2}" --dist worksteal)
 step() { printf '\n==> %s\n' "$*"; }
 
 step "Installing (virtual environment, locked dependencies, translations)"
