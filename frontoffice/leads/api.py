@@ -1,4 +1,4 @@
-"""``/api/v1/leads/``: leads (list, create, read), assign, qualify, disqualify, convert.
+"""``/api/v1/leads/``: leads (list, create, read, update), assign, qualify, disqualify, convert.
 
 The views call the same selectors and services as the lead desk; a rep sees only their own
 leads and the unassigned ones of their region (others are 404). ``POST /leads/`` honours an
@@ -34,6 +34,7 @@ from frontoffice.leads.services import (
     lead_create,
     lead_disqualify,
     lead_qualify,
+    lead_update,
 )
 
 VIEW = "leads.view_lead"
@@ -83,6 +84,30 @@ class LeadInputSerializer(serializers.Serializer):
 
     class Meta:
         ref_name = "LeadInput"
+
+
+class LeadUpdateInputSerializer(serializers.Serializer):
+    estimated_amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        allow_null=True,
+        help_text="What the lead may be worth, in the legal entity's currency (a string such as "
+        '`"125000.00"`; null clears it). Raising it above the high-value threshold is refused '
+        "(`certificate_required`) while the lead's owner lacks the required certificate.",
+    )
+
+    class Meta:
+        ref_name = "LeadUpdateInput"
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {name: [gettext("This field cannot be changed here.")] for name in unknown}
+            )
+        return attrs
 
 
 class LeadFilterSerializer(serializers.Serializer):
@@ -307,7 +332,7 @@ class LeadListCreateApi(APIView):
 
 class LeadDetailApi(APIView):
     permission_classes = [IsAuthenticated, HasPerms]
-    required_perms = {"read": [VIEW]}
+    required_perms = {"read": [VIEW], "PATCH": [VIEW, "leads.change_lead"]}
 
     @extend_schema(
         operation_id="leads_retrieve",
@@ -317,6 +342,26 @@ class LeadDetailApi(APIView):
     )
     def get(self, request: Request, id: int) -> Response:
         return Response(LeadOutputSerializer(selectors.lead_get(user=request.user, pk=id)).data)
+
+    @extend_schema(
+        operation_id="leads_partial_update",
+        summary="Change a lead",
+        description="Changes the lead's `estimated_amount` (the only field that can change here; "
+        "others are refused with 400). Open leads only. Raising the value of an owned lead above "
+        "the high-value threshold is refused with `certificate_required` while the owner lacks "
+        "the required certificate; lowering it is never refused.",
+        parameters=[ID_PATH_PARAM],
+        request=LeadUpdateInputSerializer,
+        responses={200: LeadOutputSerializer, **WRITE_RESPONSES},
+    )
+    def patch(self, request: Request, id: int) -> Response:
+        lead = selectors.lead_get(user=request.user, pk=id)
+        data = _parse(LeadUpdateInputSerializer, request.data, request)
+        try:
+            lead = lead_update(actor=request.user, lead=lead, **data)
+        except DjangoValidationError as exc:
+            raise service_error(exc) from exc
+        return _detail(request, lead)
 
 
 class LeadAssignApi(APIView):

@@ -128,6 +128,22 @@ class LeadForm(ContactForm):
         self.fields["source"].queryset = selectors.sources(user=user).filter(active=True)
 
 
+class LeadEditForm(forms.Form):
+    """The lead's editable details (its contact data is kept as submitted)."""
+
+    estimated_amount = forms.DecimalField(
+        label=_("Estimated value"),
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        help_text=_(
+            "What the lead may be worth; empty: not known. Above the high-value threshold only "
+            "certified reps may own it."
+        ),
+    )
+
+
 class WebLeadForm(ContactForm):
     """The public form. ``website`` is a honeypot: hidden from people, filled in by bots."""
 

@@ -250,6 +250,7 @@ class LeadEvent(models.Model):
         DISQUALIFIED = "disqualified", _("Disqualified")
         CONVERTED = "converted", _("Converted")
         LINKED = "linked", _("Linked to customer")
+        VALUE_CHANGED = "value_changed", _("Estimated value changed")
         OVERDUE = "overdue", _("First contact overdue")
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")

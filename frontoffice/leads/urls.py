@@ -8,6 +8,7 @@ urlpatterns = [
     path("mine/", views.my_leads, name="my-leads"),
     path("new/", views.lead_create_view, name="lead-create"),
     path("<int:pk>/", views.lead_detail, name="lead-detail"),
+    path("<int:pk>/edit/", views.lead_edit, name="lead-edit"),
     path("<int:pk>/qualify/", views.lead_qualify_view, name="lead-qualify"),
     path("<int:pk>/assign/", views.lead_assign_view, name="lead-assign"),
     path("<int:pk>/take/", views.lead_take_view, name="lead-take"),

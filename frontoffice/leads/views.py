@@ -33,6 +33,7 @@ from frontoffice.leads.forms import (
     DisqualifyForm,
     HighValueThresholdForm,
     ImportUploadForm,
+    LeadEditForm,
     LeadFilterForm,
     LeadForm,
     LeadSourceForm,
@@ -50,6 +51,7 @@ from frontoffice.leads.services import (
     lead_disqualify,
     lead_link_party,
     lead_qualify,
+    lead_update,
     questions_for,
 )
 from frontoffice.leads.services.config import lead_setting_save
@@ -180,6 +182,28 @@ def _detail_context(request: HttpRequest, lead: Lead, **forms: Any) -> dict[str,
 def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     lead = selectors.lead_get(user=request.user, pk=pk)
     return render(request, "leads/lead_detail.html", _detail_context(request, lead))
+
+
+@permission("leads.change_lead")
+@require_http_methods(["GET", "POST"])
+def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change the lead's estimated value (refused with the reason when the owner may not own
+    a lead worth that much)."""
+    lead = selectors.lead_get(user=request.user, pk=pk)
+    if not lead.is_open:
+        messages.error(request, _("This lead is closed; its estimated value can no longer change."))
+        return redirect("leads:lead-detail", lead.pk)
+    form = LeadEditForm(request.POST or None, initial={"estimated_amount": lead.estimated_amount})
+    if request.method == "POST" and form.is_valid():
+        try:
+            lead_update(actor=request.user, lead=lead, estimated_amount=form.cleaned_data["estimated_amount"])
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Lead saved."))
+            return redirect("leads:lead-detail", lead.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "leads/lead_edit.html", {"form": form, "lead": lead}, status=status)
 
 
 def _action(request: HttpRequest, pk: int, perm: str) -> Lead:

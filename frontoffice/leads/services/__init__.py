@@ -10,6 +10,7 @@ from frontoffice.leads.services.lifecycle import (
     lead_disqualify,
     lead_link_party,
     lead_qualify,
+    lead_update,
     questions_for,
 )
 from frontoffice.leads.services.overdue import lead_overdue_alerts
@@ -25,5 +26,6 @@ __all__ = [
     "lead_overdue_alerts",
     "lead_qualify",
     "lead_source_get_or_create",
+    "lead_update",
     "questions_for",
 ]

@@ -34,8 +34,13 @@ def high_value_threshold(legal_entity_id: int) -> Decimal | None:
     )
 
 
-def high_value_refusal(*, owner: Any, legal_entity_id: int, amount: Decimal | None) -> ValidationError | None:
-    """The error refusing ``owner`` a lead worth ``amount``, or ``None`` when they may own it."""
+def high_value_refusal(
+    *, owner: Any, legal_entity_id: int, amount: Decimal | None, editing: bool = False
+) -> ValidationError | None:
+    """The error refusing ``owner`` a lead worth ``amount``, or ``None`` when they may own it.
+
+    ``editing``: the lead is already theirs and an edit would raise its value; the message
+    says so (same gate, same ``certificate_required`` code)."""
     if owner is None or amount is None:
         return None
     threshold = high_value_threshold(legal_entity_id)
@@ -50,8 +55,16 @@ def high_value_refusal(*, owner: Any, legal_entity_id: int, amount: Decimal | No
             LegalEntity.objects.filter(pk=legal_entity_id).values_list("base_currency", flat=True).first()
         )
         name = owner.get_full_name() or owner.get_username()
+        message = (
+            _(
+                "The estimated value cannot be more than %(threshold)s %(currency)s while "
+                "%(person)s owns the lead. %(reason)s"
+            )
+            if editing
+            else _("%(person)s may not take leads worth more than %(threshold)s %(currency)s. %(reason)s")
+        )
         return ValidationError(
-            _("%(person)s may not take leads worth more than %(threshold)s %(currency)s. %(reason)s")
+            message
             % {
                 "person": name,
                 "threshold": number_format(threshold, 2, force_grouping=True),
@@ -67,6 +80,30 @@ def require_high_value_owner(*, owner: Any, legal_entity_id: int, amount: Decima
     refusal = high_value_refusal(owner=owner, legal_entity_id=legal_entity_id, amount=amount)
     if refusal is not None:
         raise refusal
+
+
+class HighValueGate:
+    """The same check for many leads of one legal entity (the import): the threshold is read
+    once and each owner's certificate checked once."""
+
+    def __init__(self, legal_entity_id: int) -> None:
+        self.threshold = high_value_threshold(legal_entity_id)
+        self._allowed: dict[int, bool] = {}
+
+    def allows(self, owner_id: int | None, amount: Decimal | None) -> bool:
+        """Whether the user ``owner_id`` may own a lead worth ``amount``."""
+        if owner_id is None or amount is None or self.threshold is None or amount <= self.threshold:
+            return True
+        if owner_id not in self._allowed:
+            from frontoffice.org.models import User
+
+            try:
+                require_capability(User.objects.get(pk=owner_id), CAPABILITY)
+            except ValidationError:
+                self._allowed[owner_id] = False
+            else:
+                self._allowed[owner_id] = True
+        return self._allowed[owner_id]
 
 
 @transaction.atomic

@@ -10,7 +10,9 @@
 4. ``lead_import_commit`` (the task) reads the file again and writes every lead in one
    transaction, in chunks of ``CHUNK`` rows with ``bulk_create``: routing rules, reps and the
    legal entity's existing customers are loaded once; round-robin cursors are locked once per
-   region. Any error rolls back the whole import.
+   region. Any error rolls back the whole import. A lead whose estimated value is above the
+   high-value threshold and whose round-robin rep lacks the required certificate waits
+   unassigned in the region's pool, as a routed lead entered by hand does.
 
 Memory stays flat: rows are streamed (``csv`` over a text stream, ``openpyxl`` read-only) and
 only one chunk is held at a time; the existing customers are held as a dictionary of keys.
@@ -23,9 +25,11 @@ import csv
 import datetime
 import io
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import IO, Any
 
 from django.conf import settings
@@ -46,6 +50,7 @@ from frontoffice.leads.services.common import (
     first_contact_due,
     lead_search_text,
 )
+from frontoffice.leads.services.high_value import HighValueGate
 from frontoffice.leads.services.intake import prospect_values
 from frontoffice.leads.services.routing import BulkRouter
 
@@ -67,6 +72,7 @@ TARGETS: dict[str, Any] = {
     "company_size": gettext_lazy("Company size"),
     "message": gettext_lazy("Message"),
     "region": gettext_lazy("Region (code)"),
+    "estimated_amount": gettext_lazy("Estimated value"),
 }
 _SYNONYMS = {
     "contact_name": {"name", "contact", "contact name", "full name", "namn", "kontakt", "contact_name"},
@@ -80,7 +86,42 @@ _SYNONYMS = {
     "company_size": {"company size", "size", "employees", "storlek", "company_size"},
     "message": {"message", "note", "notes", "comment", "meddelande"},
     "region": {"region", "region code"},
+    "estimated_amount": {
+        "estimated value",
+        "estimated amount",
+        "value",
+        "amount",
+        "värde",
+        "belopp",
+        "uppskattat värde",
+    },
 }
+
+# An estimated value in a cell: digits, optionally grouped by thousands with single spaces,
+# then optionally "," or "." and one or two decimals (125000, 125 000,50, 125000.5).
+_AMOUNT = re.compile(r"^(?:[0-9]{1,3}(?: [0-9]{3})+|[0-9]+)(?:[.,]([0-9]+))?$")
+_AMOUNT_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
+MAX_AMOUNT_DIGITS = 12  # MoneyField: 14 digits of which 2 decimals
+
+
+def parse_amount_cell(raw: str) -> tuple[Decimal | None, str]:
+    """An estimated value from an import cell: ``(amount, "")``, ``(None, "")`` for an empty
+    cell, or ``(None, problem)``. Never goes through float."""
+    text = (raw or "").translate(_AMOUNT_SPACES).strip()
+    if not text:
+        return None, ""
+    if text[0] in "-\u2212" and _AMOUNT.match(text[1:].strip()):
+        return None, _("The estimated value cannot be negative.")
+    match = _AMOUNT.match(text)
+    if match is None:
+        return None, _("Write the amount with digits, for example 125000, 125 000,50 or 125000.50.")
+    if match.group(1) is not None and len(match.group(1)) > 2:
+        return None, _("Use at most two decimals.")
+    whole, _sep, decimals = text.replace(",", ".").partition(".")
+    whole = whole.replace(" ", "").lstrip("0") or "0"
+    if len(whole) > MAX_AMOUNT_DIGITS:
+        return None, _("The amount is too large.")
+    return Decimal(f"{whole}.{decimals or '0'}").quantize(Decimal("0.01")), ""
 
 
 def max_bytes() -> int:
@@ -341,6 +382,8 @@ class _RowReader:
         from frontoffice.org.models import LegalEntity, Region
 
         self.indexes = indexes
+        amount_index = indexes.get("estimated_amount")
+        self.amount_column = lead_import.headers[amount_index] if amount_index is not None else ""
         self.regions = {
             code.lower(): pk
             for pk, code in Region.objects.filter(legal_entity_id=lead_import.legal_entity_id).values_list(
@@ -353,7 +396,8 @@ class _RowReader:
             .first()
         )
 
-    def read(self, cells: list[str]) -> tuple[dict[str, str], int | None, dict[str, str]]:
+    def read(self, cells: list[str]) -> tuple[dict[str, str], int | None, Decimal | None, dict[str, str]]:
+        """Cleaned contact data, region id, estimated value and the row's problems by field."""
         raw = {t: (cells[i] if i < len(cells) else "") for t, i in self.indexes.items()}
         cleaned = clean_contact(raw, default_country=self.country or "SE")
         region_id = None
@@ -363,7 +407,14 @@ class _RowReader:
             region_id = self.regions.get(code.lower())
             if region_id is None:
                 errors["region"] = _("Unknown region “%(code)s”.") % {"code": code}
-        return cleaned.data, region_id, errors
+        amount, problem = parse_amount_cell(raw.get("estimated_amount", ""))
+        if problem:
+            errors["estimated_amount"] = _("Column “%(column)s”, “%(value)s”: %(problem)s") % {
+                "column": self.amount_column,
+                "value": raw["estimated_amount"].strip(),
+                "problem": problem,
+            }
+        return cleaned.data, region_id, amount, errors
 
 
 def lead_import_preview(
@@ -376,7 +427,7 @@ def lead_import_preview(
     reader = _RowReader(lead_import, indexes)
     out: list[PreviewRow] = []
     for line, cells in _rows(lead_import):
-        data, _region, errors = reader.read(cells)
+        data, _region, _amount, errors = reader.read(cells)
         shown = {t: data.get(t, cells[i] if i < len(cells) else "") for t, i in indexes.items()}
         out.append(PreviewRow(line=line, values=shown, errors=errors))
         if len(out) >= rows:
@@ -424,8 +475,8 @@ CLEAN_FIELDS = list(CONTACT_FIELDS)
 def _validate_all(
     lead_import: LeadImport, indexes: dict[str, int], out: IO[str]
 ) -> tuple[int, list[RowError], int]:
-    """Validate every row; write the cleaned rows (contact fields + region id) to ``out`` so the
-    writing pass does not clean them again."""
+    """Validate every row; write the cleaned rows (contact fields + region id + estimated
+    value) to ``out`` so the writing pass does not clean them again."""
     reader = _RowReader(lead_import, indexes)
     writer = csv.writer(out)
     errors: list[RowError] = []
@@ -433,23 +484,29 @@ def _validate_all(
     count = 0
     for line, cells in _rows(lead_import):
         count += 1
-        data, region_id, row_errors = reader.read(cells)
+        data, region_id, amount, row_errors = reader.read(cells)
         if row_errors:
             for name, message in row_errors.items():
                 error_count += 1
                 if len(errors) < MAX_LISTED_ERRORS:
                     errors.append(RowError(line, name, message))
         elif not error_count:
-            writer.writerow([*(data[f] for f in CLEAN_FIELDS), region_id or ""])
+            writer.writerow(
+                [*(data[f] for f in CLEAN_FIELDS), region_id or "", "" if amount is None else amount]
+            )
         if count % CHUNK == 0:
             _progress(lead_import.pk, processed_rows=count)
     return count, errors, error_count
 
 
-def _cleaned_rows(stream: IO[str]) -> Iterator[tuple[dict[str, str], int | None]]:
+def _cleaned_rows(stream: IO[str]) -> Iterator[tuple[dict[str, str], int | None, Decimal | None]]:
     width = len(CLEAN_FIELDS)
     for row in csv.reader(stream):
-        yield dict(zip(CLEAN_FIELDS, row[:width], strict=True)), (int(row[width]) if row[width] else None)
+        yield (
+            dict(zip(CLEAN_FIELDS, row[:width], strict=True)),
+            int(row[width]) if row[width] else None,
+            Decimal(row[width + 1]) if row[width + 1] else None,
+        )
 
 
 @transaction.atomic
@@ -655,12 +712,13 @@ def fast_insert(model: Any, rows: list[dict[str, Any]], *, returning: bool = Tru
 def _write_all(
     actor: Any,
     lead_import: LeadImport,
-    rows: Iterator[tuple[dict[str, str], int | None]],
+    rows: Iterator[tuple[dict[str, str], int | None, Decimal | None]],
     now: datetime.datetime,
 ) -> int:
     from frontoffice.parties.models import Party
 
     router = BulkRouter(lead_import.legal_entity_id)
+    gate = HighValueGate(lead_import.legal_entity_id)
     parties = _PartyIndex(lead_import.legal_entity_id)
     source = lead_import.source
     due = first_contact_due(source, now)
@@ -672,7 +730,7 @@ def _write_all(
     for reps in router.reps_by_region().values():
         owner_names.update(reps)
     created = 0
-    chunk: list[tuple[dict[str, str], int | None]] = []
+    chunk: list[tuple[dict[str, str], int | None, Decimal | None]] = []
 
     lead_base = {
         "legal_entity_id": le_id,
@@ -690,12 +748,15 @@ def _write_all(
         new_parties: list[Any] = []
         rows_out: list[dict[str, Any]] = []
         pending: dict[str, Any] = {}
-        for data, region_id in chunk:
+        for data, region_id, amount in chunk:
             owner_id = router.owner_for(region_id)
+            if not gate.allows(owner_id, amount):
+                owner_id = None  # waits in the region's pool for a rep holding the certificate
             link, others = parties.match(data)
             row = {
                 **lead_base,
                 **data,
+                "estimated_amount": amount,
                 "region_id": region_id,
                 "owner_id": owner_id,
                 "search_text": lead_search_text(data),
@@ -758,12 +819,12 @@ def _write_all(
         chunk.clear()
         _progress(lead_import.pk, processed_rows=created)
 
-    for data, region_id in rows:
+    for data, region_id, amount in rows:
         if region_id is None:
             region_id = router.region_for(
                 postal_code=data["postal_code"], country=data["country"], industry=data["industry"]
             )
-        chunk.append((data, region_id))
+        chunk.append((data, region_id, amount))
         if len(chunk) >= CHUNK:
             flush()
     if chunk:

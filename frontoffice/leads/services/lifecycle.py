@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,7 +16,7 @@ from frontoffice.core.permissions import require_perm
 from frontoffice.core.scoping import visible_to
 from frontoffice.leads.models import Lead, LeadEvent, QualificationQuestion
 from frontoffice.leads.services.common import event, user_label
-from frontoffice.leads.services.high_value import require_high_value_owner
+from frontoffice.leads.services.high_value import high_value_refusal, require_high_value_owner
 
 DEFAULT_QUESTIONS = [
     ("budget", "Budget", "Is there money set aside for this?"),
@@ -114,6 +114,93 @@ def lead_assign(*, actor: Any, lead: Lead, owner: Any, reason: str) -> Lead:
         action="leads.lead.assigned",
         obj=lead,
         changes={"owner": [old_owner, lead.owner_id], "reason": [None, reason]},
+    )
+    return lead
+
+
+# What ``lead_update`` may change, with the audit trail's before/after for each.
+UPDATABLE_FIELDS = ("estimated_amount",)
+MAX_AMOUNT = Decimal("999999999999.99")  # MoneyField: 14 digits, 2 decimals
+
+
+def _amount_error(message: str, code: str) -> ValidationError:
+    return ValidationError({"estimated_amount": ValidationError(message, code=code)})
+
+
+def clean_estimated_amount(value: Any) -> Decimal | None:
+    """An estimated value as given by a form or the API: ``None`` (or empty) clears it; else an
+    exact non-negative amount with at most two decimals (floats are refused: money is exact)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool | float):
+        raise _amount_error(_("Enter the amount as a decimal number."), "invalid")
+    try:
+        amount = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
+    except (InvalidOperation, ValueError, TypeError):
+        raise _amount_error(_("Enter the amount as a decimal number."), "invalid") from None
+    if not amount.is_finite():
+        raise _amount_error(_("Enter the amount as a decimal number."), "invalid")
+    if amount < 0:
+        raise _amount_error(_("The estimated value cannot be negative."), "negative")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise _amount_error(_("Use at most two decimals."), "decimals")
+    if amount > MAX_AMOUNT:
+        raise _amount_error(_("The amount is too large."), "too_large")
+    return amount.quantize(Decimal("0.01"))
+
+
+@transaction.atomic
+def lead_update(*, actor: Any, lead: Lead, **fields: Any) -> Lead:
+    """Change the lead's details; today its ``estimated_amount`` (``None`` clears it).
+
+    Needs ``leads.change_lead`` and the lead in the actor's scope (else ``DoesNotExist``, a
+    404); only open leads change. Raising the value of an owned lead above the legal entity's
+    high-value threshold needs the owner to hold the certificate required for
+    ``leads.high_value`` (the same gate as assignment, ``certificate_required``); lowering it,
+    or changing an unassigned lead, is never refused. The change goes on the lead's history
+    and the audit trail (``leads.lead.updated``).
+    """
+    unknown = set(fields) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"lead_update does not change {sorted(unknown)}")
+    require_perm(actor, "leads.change_lead")
+    lead = _locked(actor, lead)
+    if "estimated_amount" not in fields:
+        return lead
+    amount = clean_estimated_amount(fields["estimated_amount"])
+    before = lead.estimated_amount
+    if amount == before:
+        return lead
+    if not lead.is_open:
+        raise _stage_error(_("This lead is closed; its estimated value can no longer change."))
+    if amount is not None and (before is None or amount > before):
+        refusal = high_value_refusal(
+            owner=lead.owner, legal_entity_id=lead.legal_entity_id, amount=amount, editing=True
+        )
+        if refusal is not None:
+            raise refusal
+    lead.estimated_amount = amount
+    lead.full_clean(
+        exclude=[f.name for f in Lead._meta.get_fields() if f.concrete and f.name != "estimated_amount"]
+    )
+    lead.save(update_fields=["estimated_amount", "updated_at"])
+    event(
+        lead,
+        LeadEvent.Kind.VALUE_CHANGED,
+        actor=actor,
+        from_value="" if before is None else before,
+        to_value="" if amount is None else amount,
+    )
+    audit_record(
+        actor=actor,
+        action="leads.lead.updated",
+        obj=lead,
+        changes={
+            "estimated_amount": [
+                None if before is None else str(before),
+                None if amount is None else str(amount),
+            ]
+        },
     )
     return lead
 

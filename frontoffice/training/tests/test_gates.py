@@ -362,3 +362,123 @@ def test_high_value_threshold_is_set_on_the_lead_settings_page(org, client_for):
         == 403
     )
     assert high_value_threshold(org.company.pk) == Decimal("75000.50")
+
+
+# --- leads.high_value on edits and imports: the same gate as assignment ------------------------------
+
+
+def owned_lead(org, amount):
+    """A lead of North owned by rep_north, worth ``amount``."""
+    from frontoffice.leads.models import Lead
+
+    lead = lead_in_pool(org, amount)
+    Lead.objects.filter(pk=lead.pk).update(owner=org.user("rep_north"))
+    lead.refresh_from_db()
+    return lead
+
+
+def certify_rep_north(training, org):
+    assignment = services.course_assign(
+        actor=org.user("rsm_north"), course=training.course, people=[training.staff["rep_north"]]
+    )[0]
+    complete(training.course, org.user("rep_north"), assignment)
+    return Certificate.objects.get(assignment=assignment)
+
+
+def test_raising_an_owned_lead_above_the_threshold_is_refused_without_certificate(
+    training, org, threshold, client_for
+):
+    from frontoffice.core.models import AuditEntry
+
+    services.gate_set(actor=org.user("admin"), capability="leads.high_value", course=training.course)
+    course_url = reverse("training:course-detail", args=[training.course.pk])
+    lead = owned_lead(org, "50000.00")
+
+    # The rep's own edit page: refused with the reason and the course linked.
+    response = client_for("rep_north").post(
+        reverse("leads:lead-edit", args=[lead.pk]), {"estimated_amount": "150000.00"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "cannot be more than 100" in html and "while Rep_North Test owns the lead" in html
+    assert course_url in html
+    # The manager through the API: the same refusal, code certificate_required.
+    response = client_for("rsm_north").patch(
+        f"/api/v1/leads/{lead.pk}/", {"estimated_amount": "150000.00"}, content_type="application/json"
+    )
+    assert response.status_code == 400 and response.json()["code"] == "certificate_required"
+    assert "while Rep_North Test owns the lead" in response.json()["message"]
+    lead.refresh_from_db()
+    assert lead.estimated_amount == Decimal("50000.00")
+    assert not AuditEntry.objects.filter(action="leads.lead.updated", object_id=str(lead.pk)).exists()
+
+    # At the threshold, or on a lead nobody owns, the gate does not apply.
+    response = client_for("rep_north").patch(
+        f"/api/v1/leads/{lead.pk}/", {"estimated_amount": "100000.00"}, content_type="application/json"
+    )
+    assert response.status_code == 200 and response.json()["estimated_amount"] == "100000.00"
+    pool = lead_in_pool(org, "50000.00")
+    response = client_for("rsm_north").patch(
+        f"/api/v1/leads/{pool.pk}/", {"estimated_amount": "900000.00"}, content_type="application/json"
+    )
+    assert response.status_code == 200 and response.json()["estimated_amount"] == "900000.00"
+
+
+def test_raising_an_owned_lead_above_the_threshold_with_a_valid_certificate(
+    training, org, threshold, client_for
+):
+    services.gate_set(actor=org.user("admin"), capability="leads.high_value", course=training.course)
+    cert = certify_rep_north(training, org)
+    lead = owned_lead(org, "50000.00")
+    response = client_for("rep_north").post(
+        reverse("leads:lead-edit", args=[lead.pk]), {"estimated_amount": "150000.00"}
+    )
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert lead.estimated_amount == Decimal("150000.00")
+    # Once the certificate has expired, raising it further is refused; lowering it never is.
+    with time_machine.travel(cert.expires_on + datetime.timedelta(days=1)):
+        response = client_for("rep_north").patch(
+            f"/api/v1/leads/{lead.pk}/", {"estimated_amount": "200000.00"}, content_type="application/json"
+        )
+        assert response.status_code == 400 and response.json()["code"] == "certificate_required"
+        response = client_for("rep_north").patch(
+            f"/api/v1/leads/{lead.pk}/", {"estimated_amount": "120000.00"}, content_type="application/json"
+        )
+        assert response.status_code == 200 and response.json()["estimated_amount"] == "120000.00"
+
+
+def test_imported_high_value_lead_waits_in_the_pool_unless_its_rep_is_certified(
+    training, org, threshold, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from frontoffice.leads.models import Lead, LeadImport
+    from frontoffice.leads.services.imports import lead_import_start, lead_import_upload
+
+    settings.MEDIA_ROOT = tmp_path
+    services.gate_set(actor=org.user("admin"), capability="leads.high_value", course=training.course)
+    text = "Name;E-mail;Region;Value\nBig A;big-a@example.com;north;250 000\nSmall B;small-b@example.com;north;900\n"
+    mapping = {"contact_name": "Name", "email": "E-mail", "region": "Region", "estimated_amount": "Value"}
+
+    def run(content):
+        imp = lead_import_upload(
+            actor=org.user("rsm_north"),
+            file=SimpleUploadedFile("leads.csv", content.encode()),
+            legal_entity=org.company,
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            lead_import_start(actor=org.user("rsm_north"), lead_import=imp, mapping=mapping)
+        imp.refresh_from_db()
+        assert imp.status == LeadImport.Status.DONE
+        return {lead.email: lead for lead in Lead.objects.filter(lead_import=imp)}
+
+    # rep_north is North's only rep: without a certificate the big lead stays unassigned.
+    first = run(text)
+    assert (first["big-a@example.com"].owner_id, first["big-a@example.com"].region_id) == (None, org.north.pk)
+    assert first["big-a@example.com"].estimated_amount == Decimal("250000.00")
+    assert first["small-b@example.com"].owner_id == org.user("rep_north").pk
+
+    certify_rep_north(training, org)
+    second = run(text.replace("big-a@", "big-c@").replace("small-b@", "small-d@"))
+    assert second["big-c@example.com"].owner_id == org.user("rep_north").pk
