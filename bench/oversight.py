@@ -172,9 +172,10 @@ def build(scale: float) -> dict[str, Any]:
     from frontoffice.leads.models import Lead
     from frontoffice.org.models import LegalEntity, Location, Organisation, Region, Role, Staff, Team, User
     from frontoffice.parties.models import Interaction, Party
-    from frontoffice.reception.models import Complaint, Visit, VisitFeedback
+    from frontoffice.reception.models import Visit, VisitFeedback
     from frontoffice.sales.models import Opportunity, Stage
     from frontoffice.sales.stages import ensure_default_stages
+    from frontoffice.surveys.models import Complaint
     from frontoffice.training.models import Assignment, Course, CourseVersion, Observation, Rubric
 
     n = {k: max(1, int(v * scale)) for k, v in FULL.items()}
@@ -480,14 +481,22 @@ def build(scale: float) -> dict[str, Any]:
 
     def complaints() -> Iterable[tuple]:
         count = n["complaints"]
+        region_of = {c.pk: c.region_id for c in clinics}
         for i in range(count):
             receptionist, clinic = recs[i % len(recs)]
-            yield clinic, receptionist, h.at(h.day(i, count), 120)
+            yield clinic, region_of[clinic], receptionist, h.at(h.day(i, count), 120)
 
     copy_rows(
         Complaint,
-        {"description": "Klagomål", "location_id": clinics[0].pk},
-        ["location_id", "owner_id", "created_at"],
+        {
+            "legal_entity_id": company.pk,
+            "desk": "reception",
+            "channel": "in_person",
+            "subject": "Klagomål",
+            "description": "Klagomål",
+            "location_id": clinics[0].pk,
+        },
+        ["location_id", "region_id", "owner_id", "created_at"],
         complaints(),
     )
 

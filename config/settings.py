@@ -274,7 +274,7 @@ SPECTACULAR_SETTINGS = {
         "ActivityKindEnum": "frontoffice.activities.models.Activity.Kind",
         "ActivityDirectionEnum": "frontoffice.activities.models.Activity.Direction",
         "VisitKindEnum": "frontoffice.reception.models.Visit.Kind",
-        # Reception's and surveys' complaints share these choices.
+        # Complaint statuses (surveys.Complaint, every desk's complaints).
         "ComplaintStatusEnum": "frontoffice.surveys.models.Complaint.Status",
         "ComplaintUpdateStatusEnum": [("open", "open"), ("in_progress", "in_progress")],
         "SurveysComplaintChannelEnum": "frontoffice.surveys.models.Complaint.Channel",

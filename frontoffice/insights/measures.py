@@ -588,11 +588,8 @@ MEASURES: tuple[Measure, ...] = (
         desk="all",
         group="professionalism",
         kind="count",
-        sources=(
-            Source("reception.Complaint", person="owner", date="created_at"),
-            Source("surveys.Complaint", person="owner", date="created_at"),
-        ),
-        notes=_("Reception's complaints log and the complaints of every desk, attributed to the owner."),
+        sources=(Source("surveys.Complaint", person="owner", date="created_at"),),
+        notes=_("The complaints of every desk (reception's included), attributed to the owner."),
     ),
     Measure(
         key="observation_score",

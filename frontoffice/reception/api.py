@@ -1,5 +1,5 @@
-"""``/api/v1/reception/``: visits (list, check in an appointment, change status), walk-ins,
-complaints (list, create, update, resolve) and setting up a self check-in kiosk.
+"""``/api/v1/reception/``: visits (list, check in an appointment, change status), walk-ins and
+setting up a self check-in kiosk. (Complaints, the desk's included: ``/api/v1/surveys/complaints/``.)
 
 The views call the same selectors and services as the desk; out-of-scope ids are 404 (a visit
 or appointment of another location is indistinguishable from a missing one), a missing
@@ -28,7 +28,7 @@ from frontoffice.api.schema import READ_ERRORS, WRITE_ERRORS, error_responses
 from frontoffice.api.serializers import IdField, RefSerializer
 from frontoffice.core.scoping import get_visible_or_404
 from frontoffice.reception import selectors, services
-from frontoffice.reception.models import Complaint, Kiosk, Visit
+from frontoffice.reception.models import Kiosk, Visit
 
 
 def first_code(exc: DjangoValidationError) -> str | None:
@@ -136,67 +136,6 @@ class WalkInInputSerializer(serializers.Serializer):
 
     class Meta:
         ref_name = "WalkInInput"
-
-
-class ComplaintOutputSerializer(serializers.ModelSerializer):
-    location = RefSerializer()
-    party = RefSerializer(allow_null=True)
-    owner = serializers.IntegerField(source="owner_id", allow_null=True)
-    visit = serializers.IntegerField(source="visit_id", allow_null=True)
-
-    class Meta:
-        model = Complaint
-        ref_name = "Complaint"
-        fields = [
-            "id",
-            "location",
-            "party",
-            "visit",
-            "description",
-            "owner",
-            "deadline",
-            "status",
-            "resolution",
-            "resolved_at",
-            "created_at",
-        ]
-        read_only_fields = fields
-
-
-class ComplaintInputSerializer(serializers.Serializer):
-    location = IdField(required=False, help_text="Default: your home location.")
-    description = serializers.CharField(max_length=5000)
-    party = IdField(required=False, allow_null=True)
-    visit = IdField(required=False, allow_null=True)
-    owner = IdField(required=False, allow_null=True, help_text="User id.")
-    deadline = serializers.DateField(required=False, allow_null=True)
-
-    class Meta:
-        ref_name = "ComplaintInput"
-
-
-class ComplaintUpdateSerializer(serializers.Serializer):
-    owner = IdField(required=False, allow_null=True)
-    deadline = serializers.DateField(required=False, allow_null=True)
-    status = serializers.ChoiceField(
-        choices=[("open", "open"), ("in_progress", "in_progress")], required=False
-    )
-    resolution = serializers.CharField(
-        required=False, max_length=5000, help_text="Given: resolves the complaint with this resolution."
-    )
-
-    class Meta:
-        ref_name = "ComplaintUpdate"
-
-
-class ComplaintFilterSerializer(serializers.Serializer):
-    location = IdField(required=False)
-    status = serializers.ChoiceField(
-        choices=[("unresolved", "unresolved"), *Complaint.Status.choices], required=False
-    )
-
-    class Meta:
-        ref_name = "ComplaintFilter"
 
 
 class KioskInputSerializer(serializers.Serializer):
@@ -380,97 +319,10 @@ class KioskCreateApi(APIView):
         return Response(KioskOutputSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
-class ComplaintListCreateApi(APIView):
-    permission_classes = [IsAuthenticated, HasPerms]
-    pagination_class = PageNumberPagination
-    required_perms = {
-        "read": ["reception.view_complaint"],
-        "POST": ["reception.view_complaint", "reception.add_complaint"],
-    }
-
-    @extend_schema(
-        operation_id="reception_complaints_list",
-        summary="List complaints",
-        parameters=[ComplaintFilterSerializer],
-        responses={200: ComplaintOutputSerializer(many=True), **error_responses(400, *READ_ERRORS)},
-    )
-    def get(self, request: Request) -> Response:
-        data = _parse(ComplaintFilterSerializer, request.query_params, request)
-        location = _location(request, data["location"]) if data.get("location") else None
-        qs = selectors.complaint_list(user=request.user, location=location, status=data.get("status", ""))
-        return paginated_response(
-            queryset=qs, serializer_class=ComplaintOutputSerializer, request=request, view=self
-        )
-
-    @extend_schema(
-        operation_id="reception_complaints_create",
-        summary="Log a complaint",
-        request=ComplaintInputSerializer,
-        responses={201: ComplaintOutputSerializer, **error_responses(*WRITE_ERRORS, 404)},
-    )
-    def post(self, request: Request) -> Response:
-        data = _parse(ComplaintInputSerializer, request.data, request)
-        location = _location(request, data.get("location"))
-        visit = selectors.visit_get(user=request.user, pk=data["visit"]) if data.get("visit") else None
-        try:
-            complaint = services.complaint_create(
-                actor=request.user,
-                location=location,
-                description=data["description"],
-                party=_party(request, data.get("party")),
-                visit=visit,
-                owner=_user(data.get("owner")),
-                deadline=data.get("deadline"),
-            )
-        except DjangoValidationError as exc:
-            raise service_error(exc) from exc
-        fresh = selectors.complaint_get(user=request.user, pk=complaint.pk)
-        return Response(ComplaintOutputSerializer(fresh).data, status=status.HTTP_201_CREATED)
-
-
-class ComplaintDetailApi(APIView):
-    permission_classes = [IsAuthenticated, HasPerms]
-    required_perms = {
-        "read": ["reception.view_complaint"],
-        "PATCH": ["reception.view_complaint", "reception.change_complaint"],
-    }
-
-    @extend_schema(
-        operation_id="reception_complaints_read",
-        summary="Read a complaint",
-        responses={200: ComplaintOutputSerializer, **error_responses(*READ_ERRORS)},
-    )
-    def get(self, request: Request, pk: int) -> Response:
-        return Response(ComplaintOutputSerializer(selectors.complaint_get(user=request.user, pk=pk)).data)
-
-    @extend_schema(
-        operation_id="reception_complaints_update",
-        summary="Assign, set the deadline or resolve a complaint",
-        request=ComplaintUpdateSerializer,
-        responses={200: ComplaintOutputSerializer, **error_responses(*WRITE_ERRORS, 404)},
-    )
-    def patch(self, request: Request, pk: int) -> Response:
-        data = _parse(ComplaintUpdateSerializer, request.data, request)
-        complaint = selectors.complaint_get(user=request.user, pk=pk)
-        resolution = data.pop("resolution", None)
-        if "owner" in data:
-            data["owner"] = _user(data["owner"])
-        try:
-            if data:
-                services.complaint_update(actor=request.user, complaint=complaint, **data)
-            if resolution is not None:
-                services.complaint_resolve(actor=request.user, complaint=complaint, resolution=resolution)
-        except DjangoValidationError as exc:
-            raise service_error(exc) from exc
-        return Response(ComplaintOutputSerializer(selectors.complaint_get(user=request.user, pk=pk)).data)
-
-
 urlpatterns = [
     path("visits/", VisitListApi.as_view(), name="reception-visits"),
     path("visits/check-in/", VisitCheckInApi.as_view(), name="reception-visit-check-in"),
     path("visits/<int:pk>/status/", VisitStatusApi.as_view(), name="reception-visit-status"),
     path("walk-ins/", WalkInApi.as_view(), name="reception-walk-in"),
     path("kiosks/", KioskCreateApi.as_view(), name="reception-kiosk-create"),
-    path("complaints/", ComplaintListCreateApi.as_view(), name="reception-complaints"),
-    path("complaints/<int:pk>/", ComplaintDetailApi.as_view(), name="reception-complaint-detail"),
 ]

@@ -1,7 +1,9 @@
 """Demo data for the reception desk (called by ``frontoffice demo`` after the appointments seed;
 safe to re-run): the clinic's waiting-time target, a patient checked in from today's bookings
-and waiting, a visitor for a host, a finished visit with its feedback answered, and a complaint.
-Everything goes through the reception services."""
+and waiting, a visitor for a host, a finished visit with its feedback answered, and a complaint
+about that visit. Everything goes through the reception services; the complaint through
+surveys' (``surveys.services.complaint_create``, desk "reception", imported at call time: the
+one complaint model of every desk)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ def seed_reception(company: Any, users: dict[str, Any]) -> dict[str, int]:
     from frontoffice.appointments.selectors import appointments_today
     from frontoffice.parties.models import Party
     from frontoffice.reception import services
-    from frontoffice.reception.models import Complaint, Visit, VisitFeedback
+    from frontoffice.reception.models import Visit, VisitFeedback
 
     receptionist = users.get("reception")
     manager = users.get("office") or users.get("admin")
@@ -30,6 +32,7 @@ def seed_reception(company: Any, users: dict[str, Any]) -> dict[str, int]:
     services.waiting_target_set(actor=manager, location=clinic, minutes=15)
     now = timezone.now()
     visits = 0
+    done = None
 
     # A finished walk-in earlier today, rated through its feedback link.
     patient = (
@@ -84,13 +87,19 @@ def seed_reception(company: Any, users: dict[str, Any]) -> dict[str, int]:
     )
     visits += 1
 
-    if not Complaint.objects.filter(location=clinic).exists():
-        services.complaint_create(
-            actor=receptionist,
-            location=clinic,
-            description="Patienten fick vänta 40 minuter utan besked.",
-            party=patient,
-            owner=manager,
-            deadline=timezone.localdate() + datetime.timedelta(days=3),
-        )
+    # A complaint about the finished visit (the whole seed runs once per clinic: see above).
+    from frontoffice.surveys.services import complaint_create
+
+    complaint_create(
+        actor=receptionist,
+        desk="reception",
+        channel="in_person",
+        subject="Lång väntan utan besked",
+        description="Patienten fick vänta 40 minuter utan besked.",
+        location=clinic,
+        party=patient,
+        about=done,
+        owner=manager,
+        deadline=timezone.localdate() + datetime.timedelta(days=3),
+    )
     return {"visits": visits}

@@ -1,7 +1,8 @@
-"""Visit and complaint lists as CSV or XLSX (the rows of the page's filters, in scope).
+"""Visit lists as CSV or XLSX (the rows of the page's filters, in scope). (Complaints are
+exported from the surveys complaint list.)
 
-CSV: UTF-8 with a byte-order mark, semicolon-separated. XLSX via openpyxl. Names, purposes and
-complaint texts come from visitors: a text cell starting like a formula (= + - @ tab CR) gets a
+CSV: UTF-8 with a byte-order mark, semicolon-separated. XLSX via openpyxl. Names and purposes
+come from visitors: a text cell starting like a formula (= + - @ tab CR) gets a
 leading ``'`` in CSV and is a plain string cell in XLSX, so no spreadsheet runs it. Health-related
 notes are never exported (they are not on visits).
 """
@@ -110,34 +111,6 @@ def visit_rows(visits: Iterable[Any]) -> tuple[list[str], Iterable[list[Any]]]:
                 (v.receptionist.get_full_name() or v.receptionist.username)
                 if v.receptionist
                 else v.get_via_display(),
-            ]
-
-    return headers, rows()
-
-
-def complaint_rows(complaints: Iterable[Any]) -> tuple[list[str], Iterable[list[Any]]]:
-    headers = [
-        _("Registered"),
-        _("Location"),
-        _("Customer"),
-        _("Description"),
-        _("Owner"),
-        _("Deadline"),
-        _("Status"),
-        _("Resolution"),
-    ]
-
-    def rows() -> Iterable[list[Any]]:
-        for c in complaints:
-            yield [
-                c.created_at,
-                c.location.name,
-                c.party.display_name if c.party_id else "",
-                c.description,
-                (c.owner.get_full_name() or c.owner.username) if c.owner_id else "",
-                c.deadline,
-                c.get_status_display(),
-                c.resolution,
             ]
 
     return headers, rows()

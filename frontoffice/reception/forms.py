@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from frontoffice.reception.models import Complaint, Kiosk, Visit
+from frontoffice.reception.models import Kiosk, Visit
 
 LANGUAGES = [("sv", _("Swedish")), ("en", _("English"))]
 
@@ -70,47 +70,6 @@ class ProspectForm(forms.Form):
         required=False,
     )
     arrived = forms.BooleanField(label=_("They are here now: add them to the waiting room."), required=False)
-
-
-class ComplaintForm(forms.Form):
-    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}))
-    party = forms.IntegerField(label=_("Customer id"), required=False, widget=forms.HiddenInput)
-    visit = forms.IntegerField(label=_("Visit"), required=False, widget=forms.HiddenInput)
-    owner = UserChoiceField(label=_("Owner"), queryset=None, required=False)
-    deadline = forms.DateField(
-        label=_("Deadline"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-    def __init__(self, *args: Any, owners: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = owners
-
-
-class ComplaintUpdateForm(forms.Form):
-    owner = UserChoiceField(label=_("Owner"), queryset=None, required=False)
-    deadline = forms.DateField(
-        label=_("Deadline"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    status = forms.ChoiceField(
-        label=_("Status"), choices=[c for c in Complaint.Status.choices if c[0] != "resolved"]
-    )
-
-    def __init__(self, *args: Any, owners: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = owners
-
-
-class ComplaintResolveForm(forms.Form):
-    resolution = forms.CharField(label=_("Resolution"), widget=forms.Textarea(attrs={"rows": 3}))
-
-
-class ComplaintFilterForm(forms.Form):
-    status = forms.ChoiceField(
-        label=_("Status"),
-        required=False,
-        choices=[("", _("All")), ("unresolved", _("Not resolved")), *Complaint.Status.choices],
-    )
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
 
 
 class KioskForm(forms.Form):

@@ -1,5 +1,6 @@
 """Models of the reception app: visits and their history, waiting-time targets, the self
-check-in kiosks, ticket counters, visit feedback and the complaints log.
+check-in kiosks, ticket counters and visit feedback. (Complaints, the desk's included, are
+``surveys.Complaint``; a complaint about a visit refers to it generically.)
 
 Invariants (enforced by ``reception.services``, guarded by constraints where one can say it):
 
@@ -226,6 +227,11 @@ class Visit(BaseModel):
     def __str__(self) -> str:
         return f"#{self.ticket_number} {self.visit_date}"
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("reception:visit-detail", kwargs={"pk": self.pk})
+
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
@@ -336,83 +342,3 @@ class VisitFeedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.visit}: {self.rating or '-'}"
-
-
-class Complaint(BaseModel):
-    """A complaint at a location: who owns it, by when, and how it was resolved."""
-
-    class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        IN_PROGRESS = "in_progress", _("In progress")
-        RESOLVED = "resolved", _("Resolved")
-
-    location = models.ForeignKey(
-        "org.Location", verbose_name=_("location"), on_delete=models.PROTECT, related_name="+"
-    )
-    party = models.ForeignKey(
-        "parties.Party",
-        verbose_name=_("customer"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    visit = models.ForeignKey(
-        Visit,
-        verbose_name=_("visit"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="complaints",
-    )
-    description = models.TextField(_("description"))
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("owner"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    deadline = models.DateField(_("deadline"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
-    resolution = models.TextField(_("resolution"), blank=True)
-    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("resolved by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("registered by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-
-    objects = ScopedQuerySet.as_manager()
-    scope_rule = LOCATION_SCOPE
-
-    class Meta:
-        verbose_name = _("complaint")
-        verbose_name_plural = _("complaints")
-        ordering = ["-created_at", "-pk"]
-        indexes = [
-            models.Index(fields=["location", "status"], name="reception_complaint_loc"),
-            models.Index(fields=["owner", "status"], name="reception_complaint_owner"),
-            models.Index(fields=["party"], name="reception_complaint_party"),
-            models.Index(fields=["deadline"], name="reception_complaint_deadline"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.description[:40]}"
-
-    def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
-        return reverse("reception:complaint-detail", kwargs={"pk": self.pk})

@@ -1,12 +1,12 @@
-"""What the reception app adds to the shell: navigation, search, the host's "your visitors"
-start-page panel (polled badge), the customer-page panel (recent visits and complaints, no
-health-related notes) and the GDPR handler for visits, feedback and complaints."""
+"""What the reception app adds to the shell: navigation, the host's "your visitors" start-page
+panel (polled badge), the customer-page panel (recent visits, no health-related notes) and the
+GDPR handler for visits and feedback. (Complaints, the desk's included, are surveys': its search,
+customer-page panel and GDPR handler cover them.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from frontoffice.core.registry import (
@@ -14,14 +14,11 @@ from frontoffice.core.registry import (
     NavItem,
     PartyPanel,
     PersonalDataHandler,
-    SearchHit,
-    SearchProvider,
     TouchpointKind,
     register_home_panel,
     register_nav,
     register_party_panel,
     register_personal_data,
-    register_search,
     register_touchpoint_kind,
 )
 
@@ -41,21 +38,6 @@ def _is_staff(user: Any) -> bool:
 register_nav(
     NavItem("my-visitors", _("Your visitors"), "reception:my-visitors", None, order=95, visible=_is_staff)
 )
-
-
-def _search(user: Any, query: str, limit: int):
-    from frontoffice.reception.selectors import complaint_list
-
-    for c in complaint_list(user=user, q=query)[:limit]:
-        yield SearchHit(
-            kind=_("Complaint"),
-            title=c.description[:80],
-            url=reverse("reception:complaint-detail", kwargs={"pk": c.pk}),
-            detail=f"{c.location.name} · {c.get_status_display()}",
-        )
-
-
-register_search(SearchProvider("complaints", _("Complaints"), "reception.view_complaint", _search))
 
 
 def _home_panel(request: Any) -> dict[str, Any] | None:
@@ -79,24 +61,19 @@ def _party_panel(request: Any, party: Any) -> dict[str, Any] | None:
     user = request.user
     if not user.has_perm("reception.view_visit"):
         return None
-    from frontoffice.reception.selectors import complaint_list, visits_for
+    from frontoffice.reception.selectors import visits_for
 
     visits = list(visits_for(user).filter(party=party).order_by("-arrived_at")[:5])
-    complaints = (
-        list(complaint_list(user=user).filter(party=party)[:5])
-        if user.has_perm("reception.view_complaint")
-        else []
-    )
-    if not visits and not complaints:
+    if not visits:
         return None
-    return {"party": party, "visits": visits, "complaints": complaints}
+    return {"party": party, "visits": visits}
 
 
 register_party_panel(PartyPanel("reception", "reception/party_panel.html", _party_panel, order=30))
 
 
 def _export(party: Any) -> dict[str, Any]:
-    from frontoffice.reception.models import Complaint, Visit, VisitFeedback
+    from frontoffice.reception.models import Visit, VisitFeedback
 
     return {
         "visits": [
@@ -117,46 +94,35 @@ def _export(party: Any) -> dict[str, Any]:
             {"rating": f.rating, "comment": f.comment, "answered_at": f.answered_at.isoformat()}
             for f in VisitFeedback.objects.filter(visit__party=party, answered_at__isnull=False)
         ],
-        "complaints": [
-            {
-                "location": c.location.name,
-                "registered_at": c.created_at.isoformat(),
-                "description": c.description,
-                "status": c.status,
-                "resolution": c.resolution,
-            }
-            for c in Complaint.objects.filter(party=party).select_related("location").order_by("created_at")
-        ],
     }
 
 
 def _erase(party: Any, actor: Any) -> int:
-    from frontoffice.reception.models import Complaint, Visit, VisitFeedback
+    from frontoffice.reception.models import Visit, VisitFeedback
 
     # Patient visits are part of the patient record: kept for 10 years (Patientdatalagen 3 kap.
     # 17 §); only the free-text purpose goes. Visitor visits (not patient records) lose it too.
     count = Visit.objects.filter(party=party).exclude(purpose="").update(purpose="")
     count += VisitFeedback.objects.filter(visit__party=party).update(comment="", recipient="erased@invalid")
-    count += Complaint.objects.filter(party=party).update(description="—", resolution="—")
     return count
 
 
 def _count(party: Any) -> int:
-    from frontoffice.reception.models import Complaint, Visit
+    from frontoffice.reception.models import Visit
 
-    return Visit.objects.filter(party=party).count() + Complaint.objects.filter(party=party).count()
+    return Visit.objects.filter(party=party).count()
 
 
 register_personal_data(
     PersonalDataHandler(
         "reception",
-        _("Visits, visit feedback and complaints"),
+        _("Visits and visit feedback"),
         _export,
         _erase,
         kept_reason=_(
             "Patient visits are part of the patient record and are kept for 10 years after the last "
             "entry (Patientdatalagen, 3 kap. 17 §); their free-text purpose is removed. Feedback "
-            "comments and complaint texts are anonymised; ratings and counts stay for the measures."
+            "comments are anonymised; ratings and counts stay for the measures."
         ),
         count=_count,
     )

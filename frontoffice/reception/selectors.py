@@ -1,5 +1,5 @@
 """Read side of the reception desk: the working location, today's arrivals, the live waiting
-room, visit and feedback lists, the complaints log, the host's visitors and the office
+room, visit and feedback lists, the host's visitors and the office
 manager's desk report.
 
 Every selector serving a user starts from ``visible_to``; lists never load health-related notes
@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from frontoffice.appointments.rules import location_zone
 from frontoffice.core.scoping import get_visible_or_404, visible_to
-from frontoffice.reception.models import Complaint, Kiosk, Visit, VisitFeedback, WaitingTarget
+from frontoffice.reception.models import Kiosk, Visit, VisitFeedback, WaitingTarget
 
 DEFAULT_TARGET_MINUTES = 15
 WAIT = ExpressionWrapper(F("called_in_at") - F("arrived_at"), output_field=DurationField())
@@ -320,7 +320,7 @@ def host_waiting_count(user) -> int:
     ).count()
 
 
-# ---------------------------------------------------------------- feedback and complaints
+# ---------------------------------------------------------------- feedback
 
 
 def feedback_list(
@@ -340,36 +340,21 @@ def feedback_list(
     return qs.order_by("-answered_at")
 
 
-def complaint_list(
-    *, user, location=None, status: str = "", owner: int | None = None, q: str = ""
-) -> QuerySet:
-    qs = visible_to(Complaint.objects.all(), user).select_related("location", "party", "owner")
-    if location is not None:
-        qs = qs.filter(location=location)
-    if status == "unresolved":
-        qs = qs.exclude(status=Complaint.Status.RESOLVED)
-    elif status:
-        qs = qs.filter(status=status)
-    if owner:
-        qs = qs.filter(owner_id=owner)
-    if q:
-        qs = qs.filter(Q(description__icontains=q) | Q(party__display_name__icontains=q))
-    return qs.order_by("status", "deadline", "-created_at")
-
-
-def complaint_get(*, user, pk: int) -> Complaint:
-    return get_visible_or_404(
-        Complaint.objects.select_related("location", "party", "owner", "visit", "resolved_by", "created_by"),
-        user,
-        pk=pk,
-    )
-
-
 def kiosks_for(*, user, location) -> QuerySet[Kiosk]:
     return visible_to(Kiosk.objects.filter(location=location), user).order_by("revoked_at", "name")
 
 
 # ---------------------------------------------------------------- desk report
+
+
+def open_complaint_count(*, user, location) -> int:
+    """The reception desk's unresolved complaints at ``location`` that ``user`` may see.
+
+    Complaints live in ``surveys`` (one model for every desk); its selector is imported at call
+    time, as reception calls leads, so reception never touches surveys' models."""
+    from frontoffice.surveys.selectors import complaint_list
+
+    return complaint_list(user=user, desk="reception", location_id=location.pk, status="unresolved").count()
 
 
 def percentile(qs: QuerySet, expression_name: str, p: float, count: int) -> float | None:
@@ -452,11 +437,7 @@ def desk_report(*, user, location, day: datetime.date) -> DeskReport:
         )
         for r in rating_rows
     ]
-    open_complaints = (
-        visible_to(Complaint.objects.filter(location=location), user)
-        .exclude(status=Complaint.Status.RESOLVED)
-        .count()
-    )
+    open_complaints = open_complaint_count(user=user, location=location)
     return DeskReport(
         location=location,
         day=day,

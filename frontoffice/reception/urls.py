@@ -15,9 +15,10 @@ urlpatterns = [
     path("prospect/", views.prospect, name="prospect"),
     path("my-visitors/", views.my_visitors, name="my-visitors"),
     path("my-visitors/badge/", views.my_visitors_badge, name="my-visitors-badge"),
-    path("complaints/", views.complaint_list, name="complaint-list"),
-    path("complaints/new/", views.complaint_create, name="complaint-create"),
-    path("complaints/<int:pk>/", views.complaint_detail, name="complaint-detail"),
+    # Moved to /surveys/complaints/ (301).
+    path("complaints/", views.complaint_list_moved, name="complaint-list-moved"),
+    path("complaints/new/", views.complaint_create_moved, name="complaint-create-moved"),
+    path("complaints/<int:pk>/", views.complaint_detail_moved, name="complaint-detail-moved"),
     path("report/", views.report, name="report"),
     path("feedback/", views.feedback_list, name="feedback-list"),
     path("settings/", views.desk_settings, name="settings"),

@@ -1,5 +1,5 @@
 """Reception desk views (signed in): the desk (today's arrivals, search, one-click check-in), the
-live waiting room, visits, walk-ins, prospective patients, complaints, feedback, the office
+live waiting room, visits, walk-ins, prospective patients, feedback, the office
 manager's desk report, the host's visitors and the kiosk set-up.
 
 Views are thin: permission first (403), then scoped selectors (404 outside the user's scope),
@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -331,111 +331,43 @@ def my_visitors_badge(request: HttpRequest) -> HttpResponse:
     return render(request, "reception/partials/visitor_badge.html", {"count": count, "poll_seconds": 10})
 
 
-# ---------------------------------------------------------------- complaints
+# ---------------------------------------------------------------- complaints (moved)
+# The complaints log moved to surveys (one complaint model for every desk). The old addresses
+# answer 301 to the new pages, carrying their query, so bookmarks and e-mailed links still work.
 
 
-def _owners(location):
-    return selectors.hosts_for(location)
+def _moved(url: str, params: dict[str, Any]) -> HttpResponse:
+    from urllib.parse import urlencode
+
+    query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    return redirect(f"{url}?{query}" if query else url, permanent=True)
 
 
-@permission("reception.view_complaint")
+@login_required
 @require_GET
-def complaint_list(request: HttpRequest) -> HttpResponse:
-    location = _location(request)
-    form = forms.ComplaintFilterForm(request.GET)
-    data = form.cleaned_data if form.is_valid() else {}
-    owner = request.GET.get("owner", "")
-    complaints = selectors.complaint_list(
-        user=request.user,
-        location=location,
-        status=data.get("status", ""),
-        owner=int(owner) if owner.isdigit() else None,
-        q=data.get("q", ""),
-    )
-    fmt = request.GET.get("format")
-    if fmt in exports.FORMATS:
-        headers, rows = exports.complaint_rows(complaints.iterator(chunk_size=500))
-        return exports.response(fmt, _("complaints"), headers, rows)
-    page_obj = Paginator(complaints, settings.FRONTOFFICE_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {
-        "location": location,
-        "locations": selectors.locations_for(request.user),
-        "filter_form": form,
-        "page_obj": page_obj,
-        "is_filtered": any(request.GET.get(k) for k in ("status", "q", "owner")),
-        "today": selectors.today(location),
-    }
-    if _partial(request):
-        return render(request, "reception/complaint_list.html#complaint-results", context)
-    return render(request, "reception/complaint_list.html", context)
+def complaint_list_moved(request: HttpRequest) -> HttpResponse:
+    params = {"desk": "reception", **request.GET.dict()}
+    return _moved(reverse("surveys:complaint-list"), params)
 
 
-@permission("reception.add_complaint")
-@require_http_methods(["GET", "POST"])
-def complaint_create(request: HttpRequest) -> HttpResponse:
-    location = _location(request)
-    initial = {k: request.GET.get(k) for k in ("party", "visit") if (request.GET.get(k) or "").isdigit()}
-    form = forms.ComplaintForm(request.POST or None, initial=initial, owners=_owners(location))
-    if request.method == "POST" and form.is_valid():
-        from frontoffice.parties.models import Party
-
-        data = form.cleaned_data
-        party = Party.objects.filter(pk=data["party"]).first() if data.get("party") else None
-        visit = Visit.objects.filter(pk=data["visit"]).first() if data.get("visit") else None
-        try:
-            complaint = services.complaint_create(
-                actor=request.user,
-                location=location,
-                description=data["description"],
-                party=party,
-                visit=visit,
-                owner=data.get("owner"),
-                deadline=data.get("deadline"),
-            )
-        except ValidationError as exc:
-            forms.apply_errors(form, exc)
-        else:
-            messages.success(request, _("The complaint is logged."))
-            return redirect(complaint)
-    return render(request, "reception/complaint_form.html", {"form": form, "location": location})
+@login_required
+@require_GET
+def complaint_create_moved(request: HttpRequest) -> HttpResponse:
+    params = {"desk": "reception", "channel": "in_person", **request.GET.dict()}
+    visit = params.pop("visit", "")
+    if visit.isdigit():
+        params["about"] = f"reception.visit:{visit}"
+    return _moved(reverse("surveys:complaint-create"), params)
 
 
-@permission("reception.view_complaint")
-@require_http_methods(["GET", "POST"])
-def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    complaint = selectors.complaint_get(user=request.user, pk=pk)
-    owners = _owners(complaint.location)
-    update_form = forms.ComplaintUpdateForm(
-        request.POST if request.POST.get("action") == "update" else None,
-        initial={"owner": complaint.owner_id, "deadline": complaint.deadline, "status": complaint.status},
-        owners=owners,
-    )
-    resolve_form = forms.ComplaintResolveForm(
-        request.POST if request.POST.get("action") == "resolve" else None
-    )
-    if request.method == "POST":
-        if not request.user.has_perm("reception.change_complaint"):
-            raise PermissionDenied
-        form = update_form if request.POST.get("action") == "update" else resolve_form
-        if form.is_valid():
-            try:
-                if form is update_form:
-                    services.complaint_update(actor=request.user, complaint=complaint, **form.cleaned_data)
-                    messages.success(request, _("The complaint is updated."))
-                else:
-                    services.complaint_resolve(
-                        actor=request.user, complaint=complaint, resolution=form.cleaned_data["resolution"]
-                    )
-                    messages.success(request, _("The complaint is resolved."))
-            except ValidationError as exc:
-                forms.apply_errors(form, exc)
-            else:
-                return redirect(complaint)
-    return render(
-        request,
-        "reception/complaint_detail.html",
-        {"complaint": complaint, "update_form": update_form, "resolve_form": resolve_form},
-    )
+@login_required
+@require_GET
+def complaint_detail_moved(request: HttpRequest, pk: int) -> HttpResponse:
+    """The complaint moved from reception's log; 404 outside the user's scope, as before."""
+    from frontoffice.surveys.selectors import complaint_moved_from
+
+    complaint = complaint_moved_from(user=request.user, ref=f"reception.complaint:{pk}")
+    return redirect(complaint.get_absolute_url(), permanent=True)
 
 
 # ---------------------------------------------------------------- manager

@@ -120,6 +120,11 @@ class ComplaintOutputSerializer(serializers.ModelSerializer):
     region = RefSerializer(allow_null=True)
     owner = serializers.IntegerField(source="owner_id", allow_null=True)
     survey_request = serializers.IntegerField(source="survey_request_id", allow_null=True)
+    about = serializers.CharField(
+        source="about_key",
+        help_text='The record it is about, "app_label.model:pk" (e.g. "reception.visit:12"), or "".',
+    )
+    about_label = serializers.CharField(help_text="The record's name when the complaint was registered.")
 
     class Meta:
         model = Complaint
@@ -134,6 +139,8 @@ class ComplaintOutputSerializer(serializers.ModelSerializer):
             "location",
             "region",
             "survey_request",
+            "about",
+            "about_label",
             "owner",
             "deadline",
             "status",
@@ -152,6 +159,13 @@ class ComplaintInputSerializer(serializers.Serializer):
     party = IdField(required=False, allow_null=True)
     location = IdField(required=False, allow_null=True)
     survey_request = IdField(required=False, allow_null=True)
+    about = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text='The record it is about, "app_label.model:pk" (e.g. "reception.visit:12"); its '
+        "location and customer fill in those left out.",
+    )
     owner = IdField(required=False, allow_null=True, help_text="User id.")
     deadline = serializers.DateField(required=False, allow_null=True)
 
@@ -178,6 +192,7 @@ class ComplaintFilterSerializer(serializers.Serializer):
         choices=[("unresolved", "unresolved"), *Complaint.Status.choices], required=False
     )
     desk = serializers.ChoiceField(choices=Complaint.Desk.choices, required=False)
+    location = IdField(required=False, source="location_id")
     overdue = serializers.BooleanField(required=False, default=False)
     q = serializers.CharField(required=False, max_length=100)
 
@@ -315,6 +330,11 @@ class ComplaintListCreateApi(APIView):
             if data.get("survey_request")
             else None
         )
+        about = None
+        if data.get("about"):
+            about = selectors.complaint_about_record(user=request.user, key=data["about"])
+            if about is None:
+                raise exceptions.ValidationError({"about": ["Choose a record you can see."]})
         try:
             complaint = services.complaint_create(
                 actor=request.user,
@@ -325,6 +345,7 @@ class ComplaintListCreateApi(APIView):
                 party=party,
                 location=location,
                 survey_request=answer,
+                about=about,
                 owner=_user(data.get("owner")),
                 deadline=data.get("deadline"),
             )

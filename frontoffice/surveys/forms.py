@@ -92,6 +92,8 @@ class ComplaintForm(forms.Form):
     location = forms.ModelChoiceField(label=_("Location"), queryset=None, required=False)
     party = forms.IntegerField(label=_("Customer"), required=False, widget=forms.HiddenInput)
     survey_request = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # The record it is about, "app_label.model:pk" (the visit when logged from a visit).
+    about = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
     owner = UserChoiceField(label=_("Owner"), queryset=None, required=False)
     deadline = forms.DateField(
         label=_("Deadline"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -132,5 +134,10 @@ class ComplaintFilterForm(forms.Form):
     desk = forms.ChoiceField(
         label=_("Desk"), required=False, choices=[("", _("All")), *Complaint.Desk.choices]
     )
+    location = forms.ModelChoiceField(label=_("Location"), queryset=None, required=False)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
+
+    def __init__(self, *args: Any, locations: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = locations

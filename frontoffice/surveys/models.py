@@ -7,12 +7,16 @@ the complaints of every desk.
   the staff member, team, location and region the answer is attributed to (copied at send
   time) and, once answered, the score and comment;
 - ``SurveyOptOut``: a customer who asked for no more surveys;
-- ``Complaint``: a complaint from any desk with owner, deadline and resolution.
+- ``Complaint``: a complaint from any desk with owner, deadline and resolution, and the record
+  it is about (a visit, a meeting, an invoice, ...) as a generic reference, so that surveys
+  names no desk.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -273,6 +277,20 @@ class Complaint(BaseModel):
         on_delete=models.SET_NULL,
         related_name="complaints",
     )
+    # The record the complaint is about, in whichever app it lives (a reception visit: the
+    # generic reference keeps surveys from importing the desks); the label is the record's name
+    # when the complaint was registered, so lists show it without loading the record.
+    about_type = models.ForeignKey(
+        ContentType,
+        verbose_name=_("about"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    about_id = models.CharField(max_length=64, blank=True)
+    about = GenericForeignKey("about_type", "about_id")
+    about_label = models.CharField(_("about"), max_length=200, blank=True)
     subject = models.CharField(_("subject"), max_length=200)
     description = models.TextField(_("description"))
     owner = models.ForeignKey(
@@ -303,6 +321,9 @@ class Complaint(BaseModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The row this complaint was moved from when reception's own log was merged in
+    # ("reception.complaint:12"), so that the old addresses still find it.
+    moved_from = models.CharField(max_length=80, blank=True, editable=False)
 
     objects = ScopedQuerySet.as_manager()
     # Unowned complaints of a region are visible to its own-scope staff (reps), to be picked up.
@@ -325,11 +346,20 @@ class Complaint(BaseModel):
             models.Index(fields=["owner", "status"], name="surveys_complaint_owner"),
             models.Index(fields=["party"], name="surveys_complaint_party"),
             models.Index(fields=["deadline"], name="surveys_complaint_deadline"),
+            models.Index(fields=["about_type", "about_id"], name="surveys_complaint_about"),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="resolved") | (Q(resolved_at__isnull=False) & ~Q(resolution="")),
                 name="surveys_complaint_resolved_has_resolution",
+            ),
+            models.CheckConstraint(
+                condition=Q(about_type__isnull=True, about_id="")
+                | (Q(about_type__isnull=False) & ~Q(about_id="")),
+                name="surveys_complaint_about_complete",
+            ),
+            models.UniqueConstraint(
+                fields=["moved_from"], condition=~Q(moved_from=""), name="surveys_complaint_moved_once"
             ),
         ]
 
@@ -340,6 +370,22 @@ class Complaint(BaseModel):
         from django.urls import reverse
 
         return reverse("surveys:complaint-detail", kwargs={"pk": self.pk})
+
+    @property
+    def about_key(self) -> str:
+        """``app_label.model:pk`` of the record it is about ("reception.visit:12"), or ""."""
+        if self.about_type_id is None:
+            return ""
+        ct = ContentType.objects.get_for_id(self.about_type_id)
+        return f"{ct.app_label}.{ct.model}:{self.about_id}"
+
+    @property
+    def about_kind(self) -> str:
+        """What kind of record it is about ("visit"), from the cached content types."""
+        if self.about_type_id is None:
+            return ""
+        model = ContentType.objects.get_for_id(self.about_type_id).model_class()
+        return str(model._meta.verbose_name) if model else ""
 
     @property
     def is_overdue(self) -> bool:

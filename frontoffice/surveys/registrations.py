@@ -1,7 +1,7 @@
-"""What the surveys app adds to the shell: navigation, the complaints search, the GDPR handler
-for survey answers, opt-outs and complaints, and the touchpoint subscriber that sends surveys
-after completed contacts (the desks announce them through ``core.registry``; none imports
-surveys)."""
+"""What the surveys app adds to the shell: navigation, the complaints search, the customer-page
+panel of their complaints (every desk's), the GDPR handler for survey answers, opt-outs and
+complaints, and the touchpoint subscriber that sends surveys after completed contacts (the desks
+announce them through ``core.registry``; none imports surveys' models)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ from django.utils.translation import gettext_lazy as _
 
 from frontoffice.core.registry import (
     NavItem,
+    PartyPanel,
     PersonalDataHandler,
     SearchHit,
     SearchProvider,
     Touchpoint,
     register_nav,
+    register_party_panel,
     register_personal_data,
     register_search,
     subscribe_touchpoints,
@@ -70,6 +72,22 @@ def _search(user: Any, query: str, limit: int) -> list[SearchHit]:
 
 
 register_search(SearchProvider("surveys-complaints", _("Complaints"), "surveys.view_complaint", _search))
+
+
+def _party_panel(request: Any, party: Any) -> dict[str, Any] | None:
+    """The customer's latest complaints from every desk, in the user's scope."""
+    user = request.user
+    if not user.has_perm("surveys.view_complaint"):
+        return None
+    from frontoffice.surveys.selectors import complaint_list
+
+    complaints = list(complaint_list(user=user).filter(party=party)[:5])
+    if not complaints:
+        return None
+    return {"party": party, "complaints": complaints}
+
+
+register_party_panel(PartyPanel("surveys-complaints", "surveys/party_panel.html", _party_panel, order=35))
 
 
 def _export(party: Any) -> dict[str, Any]:

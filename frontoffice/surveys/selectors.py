@@ -123,10 +123,13 @@ def complaint_list(
     status: str = "",
     desk: str = "",
     owner_id: int | None = None,
+    location_id: int | None = None,
     q: str = "",
     overdue: bool = False,
 ) -> QuerySet[Complaint]:
     qs = visible_to(Complaint.objects.all(), user).select_related("party", "owner", "location", "region")
+    if location_id:
+        qs = qs.filter(location_id=location_id)
     if status == "unresolved":
         qs = qs.exclude(status=Complaint.Status.RESOLVED)
     elif status:
@@ -159,6 +162,30 @@ def complaint_get(*, user: Any, pk: int) -> Complaint:
         user,
         pk=pk,
     )
+
+
+def complaint_moved_from(*, user: Any, ref: str) -> Complaint:
+    """The complaint moved from another log ("reception.complaint:12"); 404 outside the scope."""
+    return get_visible_or_404(Complaint.objects.exclude(moved_from=""), user, moved_from=ref)
+
+
+def complaint_about_record(*, user: Any, key: str) -> Any:
+    """The record named ``app_label.model:pk`` ("reception.visit:12") when ``user`` can see it,
+    else ``None`` (unknown kind, malformed key, unscoped model or outside the scope alike).
+    Only models with a scope rule qualify; surveys names no desk."""
+    from django.contrib.contenttypes.models import ContentType
+
+    app_model, _sep, pk = (key or "").partition(":")
+    app_label, _dot, model_name = app_model.partition(".")
+    if not (app_label and model_name and pk.isdigit()):
+        return None
+    try:
+        model = ContentType.objects.get_by_natural_key(app_label, model_name).model_class()
+    except ContentType.DoesNotExist:
+        return None
+    if model is None or getattr(model, "scope_rule", None) is None:
+        return None
+    return visible_to(model._default_manager.all(), user).filter(pk=int(pk)).first()
 
 
 def complaint_owners(*, legal_entity_id: int | None) -> QuerySet:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from frontoffice.core.scoping import user_scope, visible_to
-from frontoffice.surveys import forms, selectors, services
+from frontoffice.surveys import exports, forms, selectors, services
 
 
 def permission(perm: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -116,21 +116,34 @@ def _locations(request: HttpRequest):
 @permission("surveys.view_complaint")
 @require_GET
 def complaint_list(request: HttpRequest) -> HttpResponse:
-    form = forms.ComplaintFilterForm(request.GET)
-    data = form.cleaned_data if form.is_valid() else {}
+    """Complaints in scope, filtered; ``?format=csv|xlsx`` exports the filtered rows. A location
+    outside the user's scope is 404 (as the desks' location pages)."""
+    form = forms.ComplaintFilterForm(request.GET, locations=_locations(request))
+    valid = form.is_valid()
+    if not valid and "location" in form.errors:
+        raise Http404
+    data = form.cleaned_data if valid else {}
     complaints = selectors.complaint_list(
         user=request.user,
         status=data.get("status", ""),
         desk=data.get("desk", ""),
         owner_id=_int(request.GET.get("owner")),
+        location_id=data["location"].pk if data.get("location") else None,
         overdue=bool(data.get("overdue")),
         q=data.get("q", ""),
     )
+    fmt = request.GET.get("format")
+    if fmt in exports.FORMATS:
+        headers, rows = exports.complaint_rows(complaints.iterator(chunk_size=500))
+        return exports.response(fmt, _("complaints"), _("Complaints"), headers, rows)
     page_obj = Paginator(complaints, settings.FRONTOFFICE_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "filter_form": form,
         "page_obj": page_obj,
-        "is_filtered": any(request.GET.get(k) for k in ("status", "desk", "overdue", "q", "owner")),
+        "export_query": request.GET.urlencode(),
+        "is_filtered": any(
+            request.GET.get(k) for k in ("status", "desk", "overdue", "q", "owner", "location")
+        ),
         "today": timezone.localdate(),
     }
     if _partial(request):
@@ -144,15 +157,22 @@ def complaint_create(request: HttpRequest) -> HttpResponse:
     from frontoffice.parties.models import Party
     from frontoffice.surveys.models import SurveyRequest
 
-    initial = {k: request.GET.get(k) for k in ("party", "survey_request", "desk") if request.GET.get(k)}
+    keys = ("party", "survey_request", "desk", "channel", "location", "about")
+    initial = {k: request.GET.get(k) for k in keys if request.GET.get(k)}
     if "survey_request" in initial:
         initial["channel"] = "survey"
     owners = selectors.complaint_owners(legal_entity_id=user_scope(request.user).legal_entity_id)
     form = forms.ComplaintForm(
         request.POST or None, initial=initial, owners=owners, locations=_locations(request)
     )
+    # The record it is about (a desk's link, e.g. "reception.visit:12"), shown above the form.
+    about_key = (request.POST.get("about") if request.method == "POST" else initial.get("about")) or ""
+    about = selectors.complaint_about_record(user=request.user, key=about_key) if about_key else None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if about_key and about is None:
+            form.add_error(None, _("Choose a record you can see."))
+            return render(request, "surveys/complaint_form.html", {"form": form, "about": None})
         try:
             complaint = services.complaint_create(
                 actor=request.user,
@@ -167,6 +187,7 @@ def complaint_create(request: HttpRequest) -> HttpResponse:
                     if data.get("survey_request")
                     else None
                 ),
+                about=about,
                 owner=data.get("owner"),
                 deadline=data.get("deadline"),
             )
@@ -177,7 +198,7 @@ def complaint_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The complaint is registered."))
             return redirect(complaint)
-    return render(request, "surveys/complaint_form.html", {"form": form})
+    return render(request, "surveys/complaint_form.html", {"form": form, "about": about})
 
 
 @permission("surveys.view_complaint")
@@ -210,8 +231,16 @@ def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 forms.apply_errors(form, exc)
             else:
                 return redirect(complaint)
+    # The record it is about links to its own page, which checks the scope itself.
+    about = complaint.about if complaint.about_type_id else None
+    about_url = about.get_absolute_url() if hasattr(about, "get_absolute_url") else ""
     return render(
         request,
         "surveys/complaint_detail.html",
-        {"complaint": complaint, "update_form": update_form, "resolve_form": resolve_form},
+        {
+            "complaint": complaint,
+            "update_form": update_form,
+            "resolve_form": resolve_form,
+            "about_url": about_url,
+        },
     )

@@ -99,9 +99,18 @@ class Sources:
         )
 
     def complaint(self, user: Any, day: int) -> Any:
-        from frontoffice.reception.models import Complaint
+        from frontoffice.surveys.models import Complaint
 
-        complaint = Complaint.objects.create(location=self.org.clinic, description="Rude", owner=user)
+        clinic = self.org.clinic
+        complaint = Complaint.objects.create(
+            legal_entity=clinic.legal_entity,
+            desk=Complaint.Desk.RECEPTION,
+            location=clinic,
+            region=clinic.region,
+            subject="Rude",
+            description="Rude",
+            owner=user,
+        )
         complaint.created_at = at(day, 15)  # auto_now_add only on creation: a later save keeps it
         complaint.save()
         return complaint
@@ -128,7 +137,8 @@ def test_incremental_facts_equal_a_rebuild(world, django_capture_on_commit_callb
     from frontoffice.activities.models import Activity
     from frontoffice.appointments.models import Appointment
     from frontoffice.leads.models import Lead
-    from frontoffice.reception.models import Complaint, Visit, VisitFeedback
+    from frontoffice.reception.models import Visit, VisitFeedback
+    from frontoffice.surveys.models import Complaint
     from frontoffice.training.models import Assignment
 
     org, party = world.org, world.party

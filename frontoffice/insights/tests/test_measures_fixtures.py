@@ -370,10 +370,19 @@ def ratings(org: Any, p: dict[str, Any]) -> None:
 
 
 def complaints(org: Any, p: dict[str, Any]) -> None:
-    from frontoffice.reception.models import Complaint
+    from frontoffice.surveys.models import Complaint
 
     def add(who: Any, when: datetime.datetime) -> None:
-        complaint = Complaint.objects.create(location=org.clinic, description="Rude", owner=who)
+        # A reception complaint at the clinic: the one complaint model of every desk.
+        complaint = Complaint.objects.create(
+            legal_entity=org.clinic.legal_entity,
+            desk=Complaint.Desk.RECEPTION,
+            location=org.clinic,
+            region=org.clinic.region,
+            subject="Rude",
+            description="Rude",
+            owner=who,
+        )
         Complaint.objects.filter(pk=complaint.pk).update(created_at=when)
 
     add(p["rec"], local(2, 0, 30))

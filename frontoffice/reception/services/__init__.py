@@ -1,7 +1,7 @@
 """Services of the reception app (keyword-only, ``actor=`` first): check-in, walk-ins, the
-visit status, the kiosk, prospective patients, visit feedback and complaints."""
+visit status, the kiosk, prospective patients and visit feedback. Complaints are logged through
+``surveys.services`` (desk "reception", about the visit)."""
 
-from frontoffice.reception.services.complaints import complaint_create, complaint_resolve, complaint_update
 from frontoffice.reception.services.feedback import (
     FeedbackAnswered,
     LinkGone,
@@ -32,9 +32,6 @@ __all__ = [
     "KioskRefused",
     "LinkGone",
     "LinkNotFound",
-    "complaint_create",
-    "complaint_resolve",
-    "complaint_update",
     "feedback_request",
     "feedback_resolve",
     "feedback_submit",

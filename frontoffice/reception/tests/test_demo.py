@@ -9,8 +9,9 @@ import time_machine
 
 from frontoffice.appointments.tests.factories import STHLM
 from frontoffice.reception.demo import seed_reception
-from frontoffice.reception.models import Complaint, Visit, VisitFeedback
+from frontoffice.reception.models import Visit, VisitFeedback
 from frontoffice.reception.tests.factories import TODAY, at, book
+from frontoffice.surveys.models import Complaint
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,14 @@ def test_seed_reception_makes_visits_feedback_and_a_complaint_once(org, setup, n
     assert counts["visits"] == 3
     assert Visit.objects.filter(status="waiting").count() == 2
     assert VisitFeedback.objects.get().rating == 5
-    assert Complaint.objects.get().owner == org.user("office_manager")
+    complaint = Complaint.objects.get()
+    assert (complaint.desk, complaint.location, complaint.owner) == (
+        "reception",
+        setup.location,
+        org.user("office_manager"),
+    )
+    done = Visit.objects.get(status="done")
+    assert (complaint.about_key, complaint.party_id) == (f"reception.visit:{done.pk}", done.party_id)
     assert seed_reception(org.company, users) == {"visits": 0}
     assert Visit.objects.count() == 3
 

@@ -13,9 +13,17 @@ from frontoffice.appointments.services import appointment_mark_no_show
 from frontoffice.reception import selectors, services
 from frontoffice.reception.models import VisitFeedback
 from frontoffice.reception.tests.factories import TODAY, at, book
+from frontoffice.surveys.services import complaint_create, complaint_resolve
 
 pytestmark = pytest.mark.django_db
 YESTERDAY = TODAY - datetime.timedelta(days=1)  # Monday 30 November 2026
+
+
+def complaint(org, actor: str, location, text: str, desk: str = "reception", **fields):
+    """A complaint logged at the desk: surveys' one complaint model, desk "reception"."""
+    return complaint_create(
+        actor=org.user(actor), desk=desk, subject=text, description=text, location=location, **fields
+    )
 
 
 def _visit(org, setup, *, by: str, party, arrived, called_in, done, rating=None):
@@ -36,7 +44,9 @@ def _visit(org, setup, *, by: str, party, arrived, called_in, done, rating=None)
 def day_of_work(org, setup, now):
     """Today at the clinic (target 10 min): waits 6, 20 and 4 minutes; ratings 5 and 4 for the
     receptionist, 2 for the office manager (who also works the desk); two no-shows and one
-    appointment still booked; two complaints, one resolved. Yesterday: one visit, waited 30."""
+    appointment still booked; two desk complaints, one resolved (plus a finance one at the clinic
+    and one at another location, which the desk report leaves out). Yesterday: one visit,
+    waited 30."""
     manager = org.user("office_manager")
     services.waiting_target_set(actor=manager, location=setup.location, minutes=10)
     late_a, late_b, kept = book(org, setup, 10), book(org, setup, 11), book(org, setup, 12)
@@ -59,13 +69,12 @@ def day_of_work(org, setup, now):
         org, setup, by="receptionist", party=setup.patient, arrived=at(YESTERDAY, 9),
         called_in=at(YESTERDAY, 9, 30), done=at(YESTERDAY, 10),
     )  # fmt: skip
-    first = services.complaint_create(
-        actor=org.user("receptionist"), location=setup.location, description="Waited long", owner=manager
-    )
-    services.complaint_create(
-        actor=org.user("receptionist"), location=setup.location, description="Cold room"
-    )
-    services.complaint_resolve(actor=manager, complaint=first, resolution="Apologised; new routine")
+    first = complaint(org, "receptionist", setup.location, "Waited long", owner=manager)
+    complaint(org, "receptionist", setup.location, "Cold room")
+    complaint_resolve(actor=manager, complaint=first, resolution="Apologised; new routine")
+    # Not the desk's: another desk's complaint at the clinic, the desk's at another location.
+    complaint(org, "office_manager", setup.location, "Invoice twice", desk="finance")
+    complaint(org, "admin", setup.other_location, "Parking")
     return kept
 
 
@@ -106,6 +115,12 @@ def test_desk_report_page_shows_the_numbers_and_links_no_shows_to_the_day_list(
         reverse("appointments:today"), {"location": setup.location.pk, "date": TODAY.isoformat()}
     )
     assert listing.content.decode().count("badge--danger") == 2  # the two no-shows
+    # Open complaints: the desk's at this location, listed on the complaints page it links to.
+    query = {"desk": "reception", "location": setup.location.pk, "status": "unresolved"}
+    complaints = f'data-testid="report-complaints" href="{reverse("surveys:complaint-list")}?desk=reception&amp;location={setup.location.pk}&amp;status=unresolved">1</a>'
+    assert complaints in body
+    rows = client.get(reverse("surveys:complaint-list"), query).content.decode()
+    assert rows.count('data-testid="complaint-row"') == 1 and "Cold room" in rows
     past = client.get(reverse("reception:report"), {"day": YESTERDAY.isoformat()}).content.decode()
     assert 'data-testid="report-visits"' in past and "30.0 min" in past
     assert client_for("receptionist").get(reverse("reception:report")).status_code == 403

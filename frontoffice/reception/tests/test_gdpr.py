@@ -1,5 +1,6 @@
-"""GDPR: export of visits, feedback and complaints; erasure keeps patient visits (10 years)
-and anonymises feedback comments and complaint texts; the customer-page panel."""
+"""GDPR: export of visits and feedback; erasure keeps patient visits (10 years) and anonymises
+feedback comments; the customer-page panel. (The desk's complaints are surveys': its handler
+exports and erases them, see ``surveys/tests/test_reception_complaints.py``.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.urls import reverse
 
 from frontoffice.core.registry import registry
 from frontoffice.reception import services
-from frontoffice.reception.models import Complaint, Visit, VisitFeedback
+from frontoffice.reception.models import Visit, VisitFeedback
 from frontoffice.reception.tests.factories import TODAY, at, book
 
 pytestmark = pytest.mark.django_db
@@ -30,18 +31,15 @@ def history(org, setup, now):
     services.feedback_submit(
         token=link.token, rating=2, comment="The receptionist called me Anna Svensson loudly"
     )
-    services.complaint_create(
-        actor=receptionist, location=setup.location, description="Anna waited long", party=setup.patient
-    )
     return visit
 
 
-def test_export_lists_visits_feedback_and_complaints(setup, history):
+def test_export_lists_visits_and_feedback(setup, history):
     data = _handler().export(setup.patient)
     assert data["visits"][0]["ticket_number"] == 1
     assert data["visit_feedback"][0]["rating"] == 2
-    assert data["complaints"][0]["description"] == "Anna waited long"
-    assert _handler().count(setup.patient) == 2
+    assert "complaints" not in data  # surveys' handler has them
+    assert _handler().count(setup.patient) == 1
 
 
 def test_erasure_keeps_patient_visits_and_says_why(org, setup, history):
@@ -50,7 +48,6 @@ def test_erasure_keeps_patient_visits_and_says_why(org, setup, history):
     assert Visit.objects.filter(party=setup.patient).count() == 1
     feedback = VisitFeedback.objects.get()
     assert feedback.rating == 2 and feedback.comment == "" and feedback.recipient == "erased@invalid"
-    assert Complaint.objects.get().description == "—"
 
 
 def test_customer_page_panel_shows_visits_in_scope_only(org, setup, history, client_for):

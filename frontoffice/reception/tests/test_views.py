@@ -1,16 +1,18 @@
 """Desk pages: permissions (403), scope (404), one-click check-in, the waiting room partial,
-complaints, the desk report and constant query counts."""
+the desk report, constant query counts, and the old complaint addresses (301 to surveys)."""
 
 from __future__ import annotations
 
 import datetime
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from frontoffice.reception import services
-from frontoffice.reception.models import Complaint, Visit
+from frontoffice.reception.models import Visit
 from frontoffice.reception.tests.factories import TODAY, at, book, book_raw
+from frontoffice.surveys.services import complaint_create
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +20,6 @@ PAGES = [
     "reception:desk",
     "reception:waiting-room",
     "reception:visit-list",
-    "reception:complaint-list",
     "reception:walk-in",
     "reception:prospect",
 ]
@@ -136,7 +137,13 @@ def test_desk_report_numbers_link_to_their_records_with_constant_queries(
             at=at(TODAY, 6, minute),
         )
         services.visit_set_status(actor=receptionist, visit=v, status="called_in", at=at(TODAY, 6, 30))
-    services.complaint_create(actor=receptionist, location=setup.location, description="Waited long")
+    complaint_create(
+        actor=receptionist,
+        desk="reception",
+        subject="Waited",
+        description="Waited long",
+        location=setup.location,
+    )
     client = client_for("office_manager")
     client.get(reverse("reception:report"))
     with django_assert_max_num_queries(20):
@@ -148,58 +155,6 @@ def test_desk_report_numbers_link_to_their_records_with_constant_queries(
     # A past day is just another day.
     past = client.get(reverse("reception:report"), {"day": (TODAY - datetime.timedelta(days=3)).isoformat()})
     assert past.status_code == 200
-
-
-def test_complaint_log_create_assign_and_resolve(org, setup, now, client_for):
-    client = client_for("receptionist")
-    response = client.post(
-        reverse("reception:complaint-create"),
-        {
-            "description": "Rude on the phone",
-            "owner": org.user("office_manager").pk,
-            "deadline": "2026-12-04",
-        },
-    )
-    complaint = Complaint.objects.get()
-    assert response.status_code == 302 and complaint.status == "in_progress"
-    assert complaint.owner == org.user("office_manager")
-    url = reverse("reception:complaint-detail", args=[complaint.pk])
-    assert client.post(url, {"action": "resolve", "resolution": ""}).status_code == 200
-    assert Complaint.objects.get().status == "in_progress"
-    assert client.post(url, {"action": "resolve", "resolution": "Apologised"}).status_code == 302
-    complaint.refresh_from_db()
-    assert complaint.status == "resolved" and complaint.resolved_by == org.user("receptionist")
-    listing = client.get(reverse("reception:complaint-list"), {"status": "resolved"}).content.decode()
-    assert "Rude on the phone" in listing
-    assert client_for("rep_north").get(url).status_code == 403
-
-
-def test_complaint_of_another_location_is_404(org, setup, now, client_for):
-    complaint = services.complaint_create(
-        actor=org.user("admin"), location=setup.other_location, description="X"
-    )
-    assert (
-        client_for("receptionist").get(reverse("reception:complaint-detail", args=[complaint.pk])).status_code
-        == 404
-    )
-
-
-def test_complaint_list_runs_a_constant_number_of_queries(
-    org, setup, now, client_for, django_assert_max_num_queries
-):
-    for i in range(6):
-        services.complaint_create(
-            actor=org.user("receptionist"),
-            location=setup.location,
-            description=f"Complaint {i}",
-            party=setup.patient,
-            owner=org.user("office_manager"),
-        )
-    client = client_for("receptionist")
-    client.get(reverse("reception:complaint-list"))
-    with django_assert_max_num_queries(14):
-        response = client.get(reverse("reception:complaint-list"))
-    assert response.content.decode().count('data-testid="complaint-row"') == 6
 
 
 def test_host_sees_their_visitors_and_the_polled_badge(org, setup, now, client_for):
@@ -246,7 +201,7 @@ def test_kiosk_settings_show_the_secret_url_once_and_revoke(org, setup, now, cli
     assert kiosk.revoked_at is not None
 
 
-def test_visit_and_complaint_exports_are_formula_safe_and_scoped(org, setup, now, client_for):
+def test_visit_exports_are_formula_safe_and_scoped(org, setup, now, client_for):
     receptionist = org.user("receptionist")
     services.visit_walk_in(
         actor=receptionist,
@@ -255,18 +210,77 @@ def test_visit_and_complaint_exports_are_formula_safe_and_scoped(org, setup, now
         visitor_name="=HYPERLINK(1)",
         host=org.user("office_manager"),
     )
-    services.complaint_create(actor=receptionist, location=setup.location, description="+cmd|calc")
     client = client_for("receptionist")
     visits = client.get(reverse("reception:visit-list"), {"format": "csv"})
     assert visits["Content-Type"].startswith("text/csv")
     assert "'=HYPERLINK(1)" in visits.content.decode("utf-8-sig")
-    complaints = client.get(reverse("reception:complaint-list"), {"format": "csv"}).content.decode(
-        "utf-8-sig"
-    )
-    assert "'+cmd|calc" in complaints
-    xlsx = client.get(reverse("reception:complaint-list"), {"format": "xlsx"})
-    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     other = {"format": "csv", "location": setup.other_location.pk}
     assert client.get(reverse("reception:visit-list"), other).status_code == 404
-    assert client.get(reverse("reception:complaint-list"), other).status_code == 404
     assert client_for("rep_north").get(reverse("reception:visit-list"), {"format": "csv"}).status_code == 403
+
+
+# ---------------------------------------------------------------- complaints moved to surveys
+
+
+def test_the_visit_page_logs_a_complaint_about_the_visit_on_the_complaints_page(org, setup, now, client_for):
+    visit = services.visit_walk_in(
+        actor=org.user("receptionist"), location=setup.location, kind="patient", party=setup.patient
+    )
+    client = client_for("receptionist")
+    body = client.get(reverse("reception:visit-detail", args=[visit.pk])).content.decode()
+    link = (
+        f'href="{reverse("surveys:complaint-create")}?desk=reception&amp;channel=in_person'
+        f"&amp;location={setup.location.pk}&amp;about=reception.visit:{visit.pk}&amp;party={setup.patient.pk}"
+    )
+    assert 'data-testid="visit-complaint"' in body and link in body
+    tabs = client.get(reverse("reception:desk")).content.decode()
+    assert f"{reverse('surveys:complaint-list')}?desk=reception&amp;location={setup.location.pk}" in tabs
+
+
+def test_old_complaint_addresses_redirect_permanently_to_the_surveys_pages(org, setup, now, client_for):
+    client = client_for("receptionist")
+    response = client.get("/reception/complaints/", {"location": setup.location.pk, "status": "unresolved"})
+    assert response.status_code == 301
+    assert response["Location"] == (
+        f"/surveys/complaints/?desk=reception&location={setup.location.pk}&status=unresolved"
+    )
+    response = client.get(
+        "/reception/complaints/new/", {"location": setup.location.pk, "visit": "7", "party": "3"}
+    )
+    assert response.status_code == 301
+    assert response["Location"] == (
+        f"/surveys/complaints/new/?desk=reception&channel=in_person&location={setup.location.pk}"
+        "&party=3&about=reception.visit%3A7"
+    )
+    # Signed out: the login page first, as before.
+    assert Client().get("/reception/complaints/").status_code == 302
+
+
+def test_an_old_complaint_address_finds_the_moved_complaint_in_scope_only(org, setup, now, client_for):
+    from frontoffice.surveys.models import Complaint
+
+    here = complaint_create(
+        actor=org.user("receptionist"),
+        desk="reception",
+        subject="Here",
+        description="x",
+        location=setup.location,
+    )
+    there = complaint_create(
+        actor=org.user("admin"),
+        desk="reception",
+        subject="There",
+        description="x",
+        location=setup.other_location,
+    )
+    # As the migration leaves them: reception's old ids 5 and 6.
+    Complaint.objects.filter(pk=here.pk).update(moved_from="reception.complaint:5")
+    Complaint.objects.filter(pk=there.pk).update(moved_from="reception.complaint:6")
+    client = client_for("receptionist")
+    response = client.get("/reception/complaints/5/")
+    assert response.status_code == 301 and response["Location"] == reverse(
+        "surveys:complaint-detail", args=[here.pk]
+    )
+    assert client.get("/reception/complaints/6/").status_code == 404  # another location
+    assert client.get("/reception/complaints/7/").status_code == 404  # never existed
+    assert client_for("admin").get("/reception/complaints/6/").status_code == 301

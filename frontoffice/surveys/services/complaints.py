@@ -3,8 +3,11 @@
 Invariants: a complaint belongs to one legal entity (the location's, else the customer's, else
 the actor's) and must land inside the actor's scope; its owner is an active staff member of
 that legal entity; a resolved complaint has a resolution, a time and who resolved it and is not
-changed again; every change is audited. (Reception's own complaints log, tied to visits, stays
-in ``reception``; see docs/surveys.md.)
+changed again; every change is audited. A complaint may be about one record of any app (a
+reception visit, a meeting, ...), referred to generically (content type, id and the record's
+name at the time), so surveys imports no desk: the record must be one the actor can see, and
+its location and customer fill in what the actor left empty. Reception's desk logs its
+complaints here (desk "reception", about the visit).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -38,6 +42,21 @@ def _check_owner(owner: Any, legal_entity_id: int) -> None:
         raise ValidationError(
             {"owner": ValidationError(_("The owner must be an active staff member."), code="invalid_owner")}
         )
+
+
+def _visible_record(actor: Any, record: Any) -> Any:
+    """``record`` reloaded through its own scope rule, or ``unknown_about``: only scoped models
+    can be what a complaint is about, and only rows the actor can see."""
+    model = type(record)
+    if getattr(model, "scope_rule", None) is None or record.pk is None:
+        found = None
+    else:
+        found = visible_to(model._default_manager.all(), actor).filter(pk=record.pk).first()
+    if found is None:
+        raise ValidationError(
+            {"about": ValidationError(_("Choose a record you can see."), code="unknown_about")}
+        )
+    return found
 
 
 def _text(value: Any, field: str, *, max_length: int, required: bool = True) -> str:
@@ -68,9 +87,12 @@ def complaint_create(
     owner: Any = None,
     deadline: datetime.date | None = None,
     survey_request: SurveyRequest | None = None,
+    about: Any = None,
 ) -> Complaint:
-    """Register a complaint. Needs ``surveys.add_complaint``; the customer and the survey
-    answer must be visible to the actor, and the complaint must land in their scope."""
+    """Register a complaint. Needs ``surveys.add_complaint``; the customer, the survey answer
+    and the record it is ``about`` (any scoped model instance: ``unknown_about``; at another
+    location than the one chosen: ``about_elsewhere``) must be visible to the actor, and the
+    complaint must land in their scope."""
     from frontoffice.org.models import Location
     from frontoffice.parties.models import Party
 
@@ -94,6 +116,17 @@ def complaint_create(
         party = party or survey_request.party
         # The answer's contact placed it: same location unless the actor chose one.
         location = location or survey_request.location
+    if about is not None:
+        about = _visible_record(actor, about)
+        about_location_id = getattr(about, "location_id", None)
+        if location is not None and about_location_id and about_location_id != location.pk:
+            raise ValidationError(
+                {"about": ValidationError(_("That record is at another location."), code="about_elsewhere")}
+            )
+        if location is None and about_location_id:
+            location = Location.objects.filter(pk=about_location_id).first()
+        if party is None and getattr(about, "party_id", None):
+            party = Party.objects.filter(pk=about.party_id).first()
     if party is not None:
         party = visible_to(Party.objects.active(), actor).filter(pk=party.pk).first()
         if party is None:
@@ -130,6 +163,9 @@ def complaint_create(
         ),
         party=party,
         survey_request=survey_request,
+        about_type=ContentType.objects.get_for_model(about) if about is not None else None,
+        about_id=str(about.pk) if about is not None else "",
+        about_label=str(about)[:200] if about is not None else "",
         subject=subject,
         description=description,
         owner=owner,
@@ -137,7 +173,9 @@ def complaint_create(
         status=Complaint.Status.IN_PROGRESS if owner else Complaint.Status.OPEN,
         created_by=actor,
     )
-    complaint.full_clean(exclude=["party", "owner", "location", "region", "survey_request", "legal_entity"])
+    complaint.full_clean(
+        exclude=["party", "owner", "location", "region", "survey_request", "legal_entity", "about_type"]
+    )
     complaint.save()
     # The other direction of scope: what the actor registers must be theirs to see.
     if not visible_to(Complaint.objects.filter(pk=complaint.pk), actor).exists():
@@ -152,6 +190,7 @@ def complaint_create(
             "desk": [None, desk],
             "owner": [None, getattr(owner, "pk", None)],
             "deadline": [None, str(deadline or "")],
+            **({"about": [None, complaint.about_key]} if about is not None else {}),
         },
     )
     return complaint
