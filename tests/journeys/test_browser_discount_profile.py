@@ -12,7 +12,6 @@ customer) is written directly, through services; everything else goes through th
 from __future__ import annotations
 
 import datetime
-import re
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -20,26 +19,13 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
 from frontoffice.billing.tests.conftest import billing, ledger  # noqa: F401 - fixtures used below
+from tests.journeys.conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NBSP = "\u00a0"
 CUSTOMER = "Fjällbjörk Tandvård AB"
-
-
-def login(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label(re.compile("user ?name", re.I)).fill(username)
-    page.get_by_label(re.compile("password", re.I)).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("log in|sign in", re.I)).click()
-    page.wait_for_selector("[data-testid=nav-main]")
-
-
-def switch_user(page, live_server, username: str) -> None:
-    page.context.clear_cookies()
-    login(page, live_server, username)
 
 
 @pytest.fixture
@@ -136,7 +122,7 @@ def test_rep_drafts_a_discount_above_authority_manager_approves_invoice_uses_it(
     expect(page.get_by_test_id("decide")).to_have_count(0)  # never their own approval
 
     # ---- the regional sales manager finds it in their approval queue and approves it
-    switch_user(page, live_server, "rsm_north")
+    login(page, live_server, "rsm_north")
     page.click("[data-nav=approvals]")
     request_row = page.get_by_test_id("approval-row")
     expect(request_row).to_have_count(1)
@@ -152,7 +138,7 @@ def test_rep_drafts_a_discount_above_authority_manager_approves_invoice_uses_it(
     assert (profile.status, profile.approved_by) == ("approved", org.user("rsm_north"))
 
     # ---- the clerk's invoice prices the group's product with 12 % by itself
-    switch_user(page, live_server, "clerk")
+    login(page, live_server, "clerk")
     page.click("[data-nav=invoices]")
     page.get_by_test_id("invoice-create").click()
     page.select_option("#id_customer", label=CUSTOMER)
@@ -186,7 +172,7 @@ def test_rep_drafts_a_discount_above_authority_manager_approves_invoice_uses_it(
     assert (priced[2].discount_percent, priced[2].net_amount) == (Decimal("0.00"), Decimal("199.00"))
 
     # ---- every decision is on the profile's history (the rep looks) and on the audit trail
-    switch_user(page, live_server, "rep_north")
+    login(page, live_server, "rep_north")
     page.goto(f"{live_server.url}/pricing/profiles/{profile.pk}/")
     history = page.get_by_test_id("decision-row")
     expect(history).to_have_count(2)
@@ -196,7 +182,7 @@ def test_rep_drafts_a_discount_above_authority_manager_approves_invoice_uses_it(
     expect(history.nth(1)).to_contain_text("två kliniker")
     expect(page.get_by_test_id("approved-by")).to_contain_text("Rsm_North Test")
     expect(page.locator("#audit-heading")).to_have_count(0)  # the trail is not a rep's to read
-    switch_user(page, live_server, "finance_manager")
+    login(page, live_server, "finance_manager")
     page.goto(f"{live_server.url}/pricing/profiles/{profile.pk}/")
     audit = page.locator("section[aria-labelledby=audit-heading]")
     expect(audit).to_contain_text("pricing.price_profile.submitted")

@@ -23,17 +23,9 @@ from django.core import mail
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
+from tests.journeys.conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def login(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label(re.compile("user ?name", re.I)).fill(username)
-    page.get_by_label(re.compile("password", re.I)).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("log in|sign in", re.I)).click()
-    page.wait_for_selector("[data-testid=nav-main]")
 
 
 def test_front_desk_book_check_in_live_waiting_room_complete_follow_up_and_feedback(

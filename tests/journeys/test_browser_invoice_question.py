@@ -11,7 +11,6 @@ products) is written directly; everything else goes through the pages.
 from __future__ import annotations
 
 import datetime
-import re
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -19,20 +18,12 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
 from frontoffice.billing.tests.conftest import billing, ledger  # noqa: F401 - fixtures used below
+from tests.journeys.conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NBSP = "\u00a0"
-
-
-def login(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label(re.compile("user ?name", re.I)).fill(username)
-    page.get_by_label(re.compile("password", re.I)).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("log in|sign in", re.I)).click()
-    page.wait_for_selector("[data-testid=nav-main]")
 
 
 def text(locator) -> str:
@@ -211,7 +202,6 @@ def test_invoice_issued_question_answered_credited_and_rated(page, customer_page
     expect(customer.get_by_test_id("rating-form")).to_have_count(0)
 
     # ---- the finance manager's oversight shows the clerk's rating
-    page.context.clear_cookies()
     login(page, live_server, "finance_manager")
     page.click("[data-nav=invoice-questions]")
     page.get_by_test_id("question-oversight-link").click()
