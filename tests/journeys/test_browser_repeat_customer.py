@@ -10,27 +10,18 @@ the last 28 days ago) is written directly, through the billing services.
 from __future__ import annotations
 
 import datetime
-import re
 
 import pytest
 from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
 from frontoffice.billing.tests.conftest import billing, ledger  # noqa: F401 - fixtures used below
+from tests.journeys.conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CUSTOMER = "Malmbergets Tandvård AB"
-
-
-def login(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label(re.compile("user ?name", re.I)).fill(username)
-    page.get_by_label(re.compile("password", re.I)).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("log in|sign in", re.I)).click()
-    page.wait_for_selector("[data-testid=nav-main]")
 
 
 @pytest.fixture

@@ -10,31 +10,17 @@ services; everything else goes through the pages.
 from __future__ import annotations
 
 import datetime
-import re
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
+from tests.journeys.conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CUSTOMER = "Region Norrbotten"
 LIBRARY_ANSWER = "We are certified according to ISO 9001:2015 since 2012."
-
-
-def login(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label(re.compile("user ?name", re.I)).fill(username)
-    page.get_by_label(re.compile("password", re.I)).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("log in|sign in", re.I)).click()
-    page.wait_for_selector("[data-testid=nav-main]")
-
-
-def switch_user(page, live_server, username: str) -> None:
-    page.context.clear_cookies()
-    login(page, live_server, username)
 
 
 @pytest.fixture
@@ -108,14 +94,14 @@ def test_rep_answers_rfp_from_library_manager_approves_rep_submits_and_wins(page
     expect(page.get_by_test_id("rfp-status")).to_have_text("In review")
 
     # The regional manager approves from the queue.
-    switch_user(page, live_server, "rsm_north")
+    login(page, live_server, "rsm_north")
     page.goto(f"{live_server.url}/rfps/approvals/")
     page.get_by_test_id("approval-row").get_by_role("link", name="Dental chairs for twelve clinics").click()
     page.get_by_test_id("approve").click()
     expect(page.get_by_test_id("rfp-status")).to_have_text("Approved")
 
     # The rep submits the response and records the win.
-    switch_user(page, live_server, "rep_north")
+    login(page, live_server, "rep_north")
     rfp = Rfp.objects.get(reference="RN-2026-041")
     page.goto(f"{live_server.url}/rfps/{rfp.pk}/")
     page.get_by_test_id("mark-submitted").click()

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import PASSWORD
+from tests.journeys.conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,21 +25,12 @@ EXPECTED_NAV = {
 }
 
 
-def login(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label(re.compile("user ?name", re.I)).fill(username)
-    page.get_by_label(re.compile("password", re.I)).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("log in|sign in", re.I)).click()
-    page.wait_for_selector("[data-testid=nav-main]")
-
-
 def nav_keys(page) -> set[str]:
     return set(page.eval_on_selector_all("nav [data-nav]", "els => els.map(e => e.dataset.nav)"))
 
 
 def test_each_role_sees_its_navigation(page, live_server, org):
     for persona, (present, absent) in EXPECTED_NAV.items():
-        page.context.clear_cookies()
         login(page, live_server, persona)
         keys = nav_keys(page)
         assert present <= keys, f"{persona} misses {present - keys}"

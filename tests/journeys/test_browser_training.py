@@ -10,30 +10,16 @@ everything else goes through the pages.
 from __future__ import annotations
 
 import datetime
-import re
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
+from tests.journeys.conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SLUG = "greeting-visitors"
-
-
-def login(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label(re.compile("user ?name", re.I)).fill(username)
-    page.get_by_label(re.compile("password", re.I)).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("log in|sign in", re.I)).click()
-    page.wait_for_selector("[data-testid=nav-main]")
-
-
-def switch_user(page, live_server, username: str) -> None:
-    page.context.clear_cookies()
-    login(page, live_server, username)
 
 
 @pytest.fixture
@@ -67,7 +53,7 @@ def test_manager_assigns_starter_course_receptionist_completes_manager_sees_it(
     assert assignment.due_on == due and assignment.person.user.username == "receptionist"
 
     # The receptionist reads every module, then passes the quiz.
-    switch_user(page, live_server, "receptionist")
+    login(page, live_server, "receptionist")
     page.goto(f"{live_server.url}/training/")
     page.get_by_test_id("my-open").get_by_role("link", name=title).click()
     page.get_by_test_id("assignment-module").first.get_by_role("link").click()
@@ -89,7 +75,7 @@ def test_manager_assigns_starter_course_receptionist_completes_manager_sees_it(
     assert Certificate.objects.filter(assignment=assignment).exists()
 
     # The manager sees it completed, then records an observation against the rubric.
-    switch_user(page, live_server, "office_manager")
+    login(page, live_server, "office_manager")
     page.goto(f"{live_server.url}/training/team/?status=completed")
     row = page.get_by_test_id("team-row").filter(has_text="Receptionist Test")
     expect(row.get_by_test_id("completed-count")).to_have_text("1")
@@ -105,7 +91,7 @@ def test_manager_assigns_starter_course_receptionist_completes_manager_sees_it(
     page.get_by_test_id("observation-save").click()
     expect(page.get_by_test_id("observation-score")).to_have_text("75 %")
 
-    switch_user(page, live_server, "receptionist")
+    login(page, live_server, "receptionist")
     page.goto(f"{live_server.url}/training/")
     page.get_by_role("link", name="Greeting at the desk").click()
     page.get_by_test_id("acknowledge").click()

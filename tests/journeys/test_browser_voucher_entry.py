@@ -4,21 +4,12 @@ reach zero and unlock posting, posts, and lands on the numbered voucher."""
 from __future__ import annotations
 
 import datetime
-import re
 
 import pytest
 
-from conftest import PASSWORD
+from tests.journeys.conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def login(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label(re.compile("user ?name", re.I)).fill(username)
-    page.get_by_label(re.compile("password", re.I)).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("log in|sign in", re.I)).click()
-    page.wait_for_selector("[data-testid=nav-main]")
 
 
 def test_clerk_enters_a_voucher_sees_it_balance_and_posts_it(page, live_server, org, ledger_removable):
