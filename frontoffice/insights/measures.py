@@ -34,6 +34,7 @@ from typing import Any
 from django.apps import apps
 from django.db import connection
 from django.db.models import (
+    Aggregate,
     BigIntegerField,
     Case,
     Count,
@@ -98,23 +99,42 @@ def sql_median(qs: QuerySet, value: Any) -> float | None:
     PostgreSQL: ``percentile_cont(0.5) WITHIN GROUP (ORDER BY value)``. SQLite: number the
     rows by value with a window function and keep the one or two middle rows.
     """
+    return sql_medians(qs, value, {"all": None})["all"][0]
+
+
+def sql_medians(qs: QuerySet, value: Any, groups: dict[str, Q | None]) -> dict[str, tuple[float | None, int]]:
+    """Per group (a filter on ``qs``, ``None`` for every row): the median of ``value`` and the
+    number of rows with a value. PostgreSQL answers every group in one query (an aggregate
+    with a ``FILTER`` clause per group); SQLite one window query per group."""
     qs = qs.order_by().annotate(_v=value).filter(_v__isnull=False)
     if connection.vendor == "postgresql":
-        return qs.aggregate(m=PercentileCont(F("_v")))["m"]
-    ranked = qs.annotate(_rn=Window(RowNumber(), order_by=F("_v").asc()), _n=Window(Count("*")))
-    middle = ranked.filter(
-        _rn__gte=Cast((F("_n") + 1) / 2, IntegerField()), _rn__lte=Cast((F("_n") + 2) / 2, IntegerField())
-    )
-    values = [v for (v,) in middle.values_list("_v")]
-    if not values:
-        return None
-    return sum(float(v) for v in values) / len(values)
+        aggregates: dict[str, Any] = {}
+        for i, where in enumerate(groups.values()):
+            aggregates[f"m{i}"] = PercentileCont(F("_v"), filter=where)
+            aggregates[f"n{i}"] = Count("_v", filter=where)
+        row = qs.aggregate(**aggregates)
+        return {name: (row[f"m{i}"], row[f"n{i}"] or 0) for i, name in enumerate(groups)}
+    out: dict[str, tuple[float | None, int]] = {}
+    for name, where in groups.items():
+        ranked = (qs.filter(where) if where is not None else qs).annotate(
+            _rn=Window(RowNumber(), order_by=F("_v").asc()), _n=Window(Count("*"))
+        )
+        middle = ranked.filter(
+            _rn__gte=Cast((F("_n") + 1) / 2, IntegerField()), _rn__lte=Cast((F("_n") + 2) / 2, IntegerField())
+        )
+        rows = list(middle.values_list("_v", "_n"))
+        if not rows:
+            out[name] = (None, 0)
+            continue
+        out[name] = (sum(float(v) for v, _n in rows) / len(rows), rows[0][1])
+    return out
 
 
-class PercentileCont(Func):
+class PercentileCont(Aggregate):
+    """``percentile_cont(0.5)``: the median (PostgreSQL), with an optional ``filter=``."""
+
     function = "percentile_cont"
     output_field = FloatField()
-    contains_aggregate = True
     template = "percentile_cont(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
 
 
@@ -794,8 +814,10 @@ def compute(
     if measure.kind == "median":
         source = measure.sources[0]
         qs = source.rows(start, end, people)
-        value = sql_median(qs, source.value()) if qs is not None else None
-        return Figure(measure, quantize(measure, value))
+        if qs is None:
+            return Figure(measure, None)
+        value, rows = sql_medians(qs, source.value(), {"all": None})["all"]
+        return Figure(measure, quantize(measure, value), denominator=rows)
     num = den = persons = 0
     total = Decimal(0)
     persons_seen: set[int] = set()

@@ -225,5 +225,6 @@ def drilldown(request: HttpRequest, key: str, user_id: int) -> HttpResponse:
         end = timezone.localdate() + datetime.timedelta(days=1)
         start = end - datetime.timedelta(days=30)
     rows = drilldown_rows(viewer=request.user, measure=measure, person=person, start=start, end=end)
-    context = {"measure": measure, "person": person, "rows": rows, "start": start, "end": end}
+    count = len(rows) + sum(r["more"] for r in rows)
+    context = {"measure": measure, "person": person, "rows": rows, "count": count, "start": start, "end": end}
     return render(request, "insights/drilldown.html", context)

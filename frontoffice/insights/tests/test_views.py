@@ -129,3 +129,37 @@ def test_query_counts_are_constant(facts, client_for, django_assert_max_num_quer
     rep = org.user("rep_north")
     with django_assert_max_num_queries(40):
         assert client.get(f"/insights/people/{rep.pk}/").status_code == 200
+
+
+def test_scorecard_reads_the_facts_once_whatever_the_periods_and_peers(
+    facts, client_for, django_assert_num_queries
+):
+    """Session, user, permissions (3), the viewer's reach (3), the person, the daily facts
+    (the trend, the team and its size in one query) and the lead response time's medians
+    (person and team in one query on PostgreSQL, one each on SQLite): 11, for 6 months or 6
+    weeks, 2 or 10 peers."""
+    from django.db import connection
+
+    from frontoffice.org.models import Role, Staff, User
+
+    medians = 1 if connection.vendor == "postgresql" else 2
+    org = facts.org
+    rep = org.user("rep_north")
+    client = client_for("rsm_north")
+    for period in ("month", "week"):
+        with django_assert_num_queries(10 + medians):
+            assert client.get(f"/insights/people/{rep.pk}/?period={period}").status_code == 200
+    role = Role.objects.get(code="sales_rep")
+    for i in range(8):
+        u = User.objects.create_user(username=f"peer{i}", email=f"peer{i}@example.com", password="x")
+        Staff.objects.create(
+            user=u, legal_entity=org.company, role=role, home_region=org.north, team=facts.team
+        )
+    with django_assert_num_queries(10 + medians):
+        page = client.get(f"/insights/people/{rep.pk}/")
+    # 6 activities of rep_north in March, none of the 8 new peers: the team has 10 members.
+    rows = {r.measure.key: r for r in page.context["card"].rows}
+    assert rows["activities_per_day"].records == 6
+    # The receptionist's desk has no median: one query less.
+    with django_assert_num_queries(10):
+        assert client.get(f"/insights/people/{org.user('receptionist').pk}/").status_code == 200
