@@ -148,7 +148,8 @@ class ChartImportForm(forms.Form):
         label=_("CSV file"),
         help_text=_(
             "Columns number;name_sv;name_en;type;control;vat_code;required_dimension (and optionally "
-            "active), a header row first, separated by semicolons or commas, UTF-8."
+            "active and manual_voucher_restricted), a header row first, separated by semicolons or "
+            "commas, UTF-8."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )

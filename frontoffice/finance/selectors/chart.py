@@ -137,6 +137,7 @@ def chart_export_csv(*, user: Any, legal_entity: LegalEntity) -> str:
                     a.default_vat_code,
                     a.required_dimension,
                     "yes" if a.active else "no",
+                    "yes" if a.manual_voucher_restricted else "no",
                 )
             ]
         )

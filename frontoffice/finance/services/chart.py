@@ -56,8 +56,19 @@ VAT_CODES: dict[str, Any] = {
     "SE00": gettext_lazy("Exempt or outside Swedish VAT"),
 }
 
-# The CSV format of import and export, in column order. ``active`` is optional on import.
-CSV_COLUMNS = ["number", "name_sv", "name_en", "type", "control", "vat_code", "required_dimension", "active"]
+# The CSV format of import and export, in column order. ``active`` and
+# ``manual_voucher_restricted`` are optional on import (absent: the account keeps its value).
+CSV_COLUMNS = [
+    "number",
+    "name_sv",
+    "name_en",
+    "type",
+    "control",
+    "vat_code",
+    "required_dimension",
+    "active",
+    "manual_voucher_restricted",
+]
 CSV_REQUIRED_COLUMNS = {"number", "name_sv", "type"}
 CSV_MAX_BYTES = 2 * 1024 * 1024
 CSV_MAX_ROWS = 10_000
@@ -529,6 +540,18 @@ def _validate_row(row: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
             fields["active"] = False
         else:
             problems.append(_("Active must be yes or no, not “%(value)s”.") % {"value": row["active"]})
+    if "manual_voucher_restricted" in row:
+        # Empty means "no" here (an account is open unless the finance manager restricts it).
+        flag = row["manual_voucher_restricted"].lower()
+        if flag in _TRUE - {""}:
+            fields["manual_voucher_restricted"] = True
+        elif flag in _FALSE | {""}:
+            fields["manual_voucher_restricted"] = False
+        else:
+            problems.append(
+                _("manual_voucher_restricted must be yes or no, not “%(value)s”.")
+                % {"value": row["manual_voucher_restricted"]}
+            )
     return fields, problems
 
 
@@ -538,7 +561,7 @@ def chart_import_csv(*, actor: Any, legal_entity: Any, file: IO[Any] | bytes | s
 
     Columns (header row required, ``;`` or ``,`` separated, UTF-8 with or without BOM):
     ``number;name_sv;name_en;type;control;vat_code;required_dimension`` and optionally
-    ``active``. Accounts are matched by number: new numbers are created, existing accounts
+    ``active`` and ``manual_voucher_restricted`` (yes/no; absent: existing accounts keep theirs). Accounts are matched by number: new numbers are created, existing accounts
     updated (their number is the key, and an account with posted vouchers keeps its type).
     Needs ``finance.manage_ledger``. Raises ``ValidationError`` (code ``invalid_csv``) listing
     every problem as “Line n: …”, with ``params["line"]`` on each; nothing is written then.

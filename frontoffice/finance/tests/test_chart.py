@@ -30,6 +30,7 @@ FIELDS = (
     "default_vat_code",
     "required_dimension",
     "active",
+    "manual_voucher_restricted",
 )
 
 
@@ -300,11 +301,20 @@ def test_csv_export_then_import_into_another_legal_entity_gives_identical_accoun
     account_update(
         actor=fm, account=LedgerAccount.objects.get(legal_entity=org.company, number="6212"), active=False
     )
+    account_update(
+        actor=fm,
+        account=LedgerAccount.objects.get(legal_entity=org.company, number="1930"),
+        manual_voucher_restricted=True,
+    )
     content = chart_export_csv(user=fm, legal_entity=org.company)
     assert content.startswith(
-        "\ufeffnumber;name_sv;name_en;type;control;vat_code;required_dimension;active\r\n"
+        "\ufeffnumber;name_sv;name_en;type;control;vat_code;required_dimension;active;"
+        "manual_voucher_restricted\r\n"
     )
-    assert "1510;Kundfordringar;Accounts receivable;asset;receivables;;;yes\r\n" in content
+    assert "1510;Kundfordringar;Accounts receivable;asset;receivables;;;yes;no\r\n" in content
+    assert (
+        "\r\n1930;Företagskonto/checkkonto/affärskonto;Business bank account;asset;;;;yes;yes\r\n" in content
+    )
 
     result = chart_import_csv(actor=root, legal_entity=org.other_company, file=content.encode("utf-8"))
 
@@ -410,4 +420,59 @@ def test_csv_export_needs_view_permission(ledger, org):
 def test_csv_export_of_another_legal_entity_is_empty(ledger, org):
     """Scope applies to exports: a user outside the legal entity gets the header row only."""
     content = chart_export_csv(user=org.user("other_clerk"), legal_entity=org.company)
-    assert content == "\ufeffnumber;name_sv;name_en;type;control;vat_code;required_dimension;active\r\n"
+    assert content == (
+        "\ufeffnumber;name_sv;name_en;type;control;vat_code;required_dimension;active;"
+        "manual_voucher_restricted\r\n"
+    )
+
+
+def test_csv_export_shows_the_manual_voucher_restriction_to_clerks(ledger, org):
+    account_update(
+        actor=org.user("finance_manager"),
+        account=LedgerAccount.objects.get(legal_entity=org.company, number="1930"),
+        manual_voucher_restricted=True,
+    )
+    rows = {
+        line.split(";")[0]: line.split(";")[-1]
+        for line in chart_export_csv(user=org.user("clerk"), legal_entity=org.company).splitlines()[1:]
+    }
+    assert (rows["1930"], rows["1910"]) == ("yes", "no")
+    assert set(rows.values()) == {"yes", "no"}
+    assert list(rows.values()).count("yes") == 1
+
+
+def test_csv_import_sets_the_manual_voucher_restriction_only_when_the_column_is_there(ledger, org):
+    fm = org.user("finance_manager")
+    bank = LedgerAccount.objects.get(legal_entity=org.company, number="1930")
+    account_update(actor=fm, account=bank, manual_voucher_restricted=True)
+    # Without the column the account keeps its restriction.
+    chart_import_csv(actor=fm, legal_entity=org.company, file="number;name_sv;type\n1930;Bank;asset\n")
+    bank.refresh_from_db()
+    assert (bank.name_sv, bank.manual_voucher_restricted) == ("Bank", True)
+    # With it, yes/no (empty: no) set it, and the audit entry names the field.
+    result = chart_import_csv(
+        actor=fm,
+        legal_entity=org.company,
+        file="number;name_sv;type;manual_voucher_restricted\n1930;Bank;asset;\n1910;Kassa;asset;Ja\n",
+    )
+    assert (result.created, result.updated) == (0, 2)
+    restricted = dict(
+        LedgerAccount.objects.filter(legal_entity=org.company, number__in=["1930", "1910"]).values_list(
+            "number", "manual_voucher_restricted"
+        )
+    )
+    assert restricted == {"1930": False, "1910": True}
+    entry = AuditEntry.objects.filter(action="finance.chart.imported").latest("id")
+    assert entry.changes["updated"][1]["1930"] == ["manual_voucher_restricted"]
+
+
+def test_csv_import_refuses_a_bad_manual_voucher_flag_and_writes_nothing(ledger, org):
+    with pytest.raises(ValidationError) as exc:
+        chart_import_csv(
+            actor=org.user("finance_manager"),
+            legal_entity=org.company,
+            file="number;name_sv;type;manual_voucher_restricted\n1930;Bank;asset;maybe\n",
+        )
+    assert exc.value.messages == ["Line 2: manual_voucher_restricted must be yes or no, not “maybe”."]
+    bank = LedgerAccount.objects.get(legal_entity=org.company, number="1930")
+    assert (bank.name_sv, bank.manual_voucher_restricted) == ("Företagskonto/checkkonto/affärskonto", False)

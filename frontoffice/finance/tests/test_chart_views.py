@@ -209,8 +209,11 @@ def test_export_downloads_the_chart_as_csv(ledger, client_for):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="chart-of-accounts-556036-0793-')
     text = response.content.decode("utf-8")
-    assert text.startswith("\ufeffnumber;name_sv;name_en;type;control;vat_code;required_dimension;active\r\n")
-    assert "2440;Leverantörsskulder;Accounts payable;liability;payables;;;yes" in text
+    assert text.startswith(
+        "\ufeffnumber;name_sv;name_en;type;control;vat_code;required_dimension;active;"
+        "manual_voucher_restricted\r\n"
+    )
+    assert "2440;Leverantörsskulder;Accounts payable;liability;payables;;;yes;no" in text
 
 
 def test_import_with_errors_lists_them_and_saves_nothing(ledger, org, client_for):

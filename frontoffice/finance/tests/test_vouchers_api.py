@@ -116,6 +116,85 @@ def test_account_detail_is_404_outside_the_legal_entity_and_403_without_permissi
     assert_error(api_as("rep_north").get(ACCOUNTS), 403, "permission_denied")
 
 
+def test_accounts_show_the_manual_voucher_restriction_read_only_to_clerks(org, ledger, api_as):
+    LedgerAccount.objects.filter(legal_entity=ledger, number="1930").update(manual_voucher_restricted=True)
+    rows = api_as("clerk").get(ACCOUNTS, {"page_size": 200}).json()["results"]
+    flags = {row["number"]: row["manual_voucher_restricted"] for row in rows}
+    assert (flags["1930"], flags["1910"]) == (True, False)
+    assert sum(flags.values()) == 1
+    account = LedgerAccount.objects.get(legal_entity=ledger, number="1930")
+    assert api_as("auditor").get(f"{ACCOUNTS}{account.pk}/").json()["manual_voucher_restricted"] is True
+    # Clerks and auditors read it but cannot change it.
+    for name in ("clerk", "auditor"):
+        response = api_as(name).patch(
+            f"{ACCOUNTS}{account.pk}/", {"manual_voucher_restricted": False}, format="json"
+        )
+        assert_error(response, 403, "permission_denied")
+    account.refresh_from_db()
+    assert account.manual_voucher_restricted is True
+
+
+def test_the_finance_manager_restricts_an_account_through_the_api(org, ledger, api_as):
+    from frontoffice.core.models import AuditEntry
+
+    account = LedgerAccount.objects.get(legal_entity=ledger, number="1910")
+    response = api_as("finance_manager").patch(
+        f"{ACCOUNTS}{account.pk}/", {"manual_voucher_restricted": True}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert (response.json()["number"], response.json()["manual_voucher_restricted"]) == ("1910", True)
+    account.refresh_from_db()
+    assert account.manual_voucher_restricted is True
+    entry = AuditEntry.objects.get(action="finance.account.updated", object_id=str(account.pk))
+    assert entry.changes == {"manual_voucher_restricted": [False, True]}
+    response = api_as("finance_manager").patch(
+        f"{ACCOUNTS}{account.pk}/", {"manual_voucher_restricted": False}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["manual_voucher_restricted"] is False
+    # An empty PATCH changes nothing.
+    response = api_as("finance_manager").patch(f"{ACCOUNTS}{account.pk}/", {}, format="json")
+    assert response.status_code == 200 and response.json()["manual_voucher_restricted"] is False
+    assert AuditEntry.objects.filter(action="finance.account.updated", object_id=str(account.pk)).count() == 2
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"manual_voucher_restricted": "perhaps"}, {"manual_voucher_restricted": True, "name_sv": "Kassa 2"}],
+)
+def test_account_patch_refuses_bad_input_and_other_fields(org, ledger, api_as, body):
+    account = LedgerAccount.objects.get(legal_entity=ledger, number="1910")
+    response = api_as("finance_manager").patch(f"{ACCOUNTS}{account.pk}/", body, format="json")
+    data = assert_error(response, 400, "invalid")
+    wrong = {"manual_voucher_restricted"} if len(body) == 1 else {"name_sv"}
+    assert set(data["errors"]) == wrong
+    account.refresh_from_db()
+    assert (account.name_sv, account.manual_voucher_restricted) == ("Kassa", False)
+
+
+def test_account_patch_of_another_legal_entity_is_404(org, ledger, api_as):
+    from frontoffice.org.models import Role, Staff, User
+
+    other_fm = User.objects.create_user(username="other_fm", email="other_fm@example.com", password="x")
+    Staff.objects.create(
+        user=other_fm, legal_entity=org.other_company, role=Role.objects.get(code="finance_manager")
+    )
+    org.people["other_fm"] = other_fm
+    account = LedgerAccount.objects.get(legal_entity=ledger, number="1910")
+    response = api_as("other_fm").patch(
+        f"{ACCOUNTS}{account.pk}/", {"manual_voucher_restricted": True}, format="json"
+    )
+    assert_error(response, 404, "not_found")
+    assert_error(
+        api_as("rep_north").patch(
+            f"{ACCOUNTS}{account.pk}/", {"manual_voucher_restricted": True}, format="json"
+        ),
+        403,
+        "permission_denied",
+    )
+    account.refresh_from_db()
+    assert account.manual_voucher_restricted is False
+
+
 # ---------------------------------------------------------------- reading vouchers
 
 
