@@ -1,5 +1,9 @@
-"""``/api/v1/rfps/``: RFPs (list, register, read), requirements (list, add, answer), the review
-flow (submit for review, approve, reject), outcome, and the answer library search.
+"""``/api/v1/rfps/``: RFPs (list, register, read, change), requirements (list, add, answer), the
+review flow (submit for review, approve, reject), outcome, and the answer library search.
+
+An RFP may be linked to a sales opportunity (``opportunity``, on create and change) as the
+opportunity page's "Register RFP" does: the opportunity must be in the caller's scope and of the
+RFP's customer. An id outside the scope gets the same 400 as an id that does not exist.
 
 The views call the same selectors and services as the desk; errors use the one API error shape
 with the service's code (``missing_answers``, ``own_rfp``, ``wrong_status``, ...).
@@ -10,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import path
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -107,9 +112,45 @@ class RfpInputSerializer(serializers.Serializer):
     contributors = serializers.ListField(child=IdField(), required=False, default=list)
     language = serializers.ChoiceField(choices=["sv", "en"], default="sv")
     description = serializers.CharField(required=False, allow_blank=True, default="")
+    opportunity = IdField(
+        required=False,
+        allow_null=True,
+        help_text="Sales opportunity to link the RFP to: one you can see, of the same customer "
+        "(`party`). Unknown or outside your scope → 400 on `opportunity`.",
+    )
 
     class Meta:
         ref_name = "RfpInput"
+
+
+class RfpUpdateInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    received_on = serializers.DateField(required=False)
+    due_at = serializers.DateTimeField(required=False)
+    owner = IdField(required=False, help_text="Hand the RFP over (the owner or a manager).")
+    contributors = serializers.ListField(
+        child=IdField(), required=False, help_text="Replaces the contributors."
+    )
+    language = serializers.ChoiceField(choices=["sv", "en"], required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    opportunity = IdField(
+        required=False,
+        allow_null=True,
+        help_text="Link to this sales opportunity (one you can see, of the RFP's customer), or null "
+        "to unlink. Unknown or outside your scope → 400 on `opportunity`.",
+    )
+
+    class Meta:
+        ref_name = "RfpUpdateInput"
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {name: [gettext("This field cannot be changed here.")] for name in unknown}
+            )
+        return attrs
 
 
 class RfpFilterSerializer(serializers.Serializer):
@@ -192,6 +233,23 @@ def _parse(cls: type[serializers.Serializer], data: Any) -> dict[str, Any]:
     return dict(serializer.validated_data)
 
 
+def _opportunity(user: Any, pk: int | None, *, current: Any = None) -> Any:
+    """The opportunity ``pk`` if the user may see it (``current``, the RFP's linked one, is
+    kept as it is); else a 400 on ``opportunity`` that is the same for an id outside the
+    user's scope and an id that does not exist."""
+    if pk is None:
+        return None
+    if current is not None and current.pk == pk:
+        return current
+    from frontoffice.core.scoping import visible_to
+    from frontoffice.sales.models import Opportunity
+
+    opportunity = visible_to(Opportunity.objects.all(), user).filter(pk=pk).first()
+    if opportunity is None:
+        raise serializers.ValidationError({"opportunity": [gettext("Unknown opportunity.")]})
+    return opportunity
+
+
 def _detail(request: Request, rfp: Rfp, code: int = status.HTTP_200_OK) -> Response:
     fresh = selectors.rfp_get(user=request.user, pk=rfp.pk)
     fresh.requirements_list = list(selectors.rfp_requirements(rfp=fresh))
@@ -239,6 +297,7 @@ class RfpListCreateApi(APIView):
         if data.get("owner") and owner is None:
             raise serializers.ValidationError({"owner": ["Unknown user."]})
         contributors = list(people.filter(pk__in=data.get("contributors") or []))
+        opportunity = _opportunity(request.user, data.get("opportunity"))
         rfp = services.rfp_create(
             actor=request.user,
             party=party,
@@ -250,13 +309,14 @@ class RfpListCreateApi(APIView):
             contributors=contributors,
             language=data["language"],
             description=data.get("description", ""),
+            opportunity=opportunity,
         )
         return _detail(request, rfp, status.HTTP_201_CREATED)
 
 
 class RfpDetailApi(APIView):
     permission_classes = [IsAuthenticated, HasPerms]
-    required_perms = {"read": [VIEW]}
+    required_perms = {"read": [VIEW], "PATCH": [VIEW, CHANGE]}
 
     @extend_schema(
         operation_id="rfps_retrieve",
@@ -265,6 +325,34 @@ class RfpDetailApi(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         return _detail(request, selectors.rfp_get(user=request.user, pk=pk))
+
+    @extend_schema(
+        operation_id="rfps_partial_update",
+        summary="Change an RFP",
+        description="Changes the given fields, as the RFP's edit page does, and links or unlinks "
+        "the opportunity (`opportunity`: an id you can see of the RFP's customer, or null). A "
+        "closed RFP cannot change (`closed`); handing it over needs the owner or a manager.",
+        request=RfpUpdateInputSerializer,
+        responses=RfpDetailSerializer,
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        from frontoffice.rfps.forms import colleagues
+
+        rfp = selectors.rfp_get(user=request.user, pk=pk)
+        data = _parse(RfpUpdateInputSerializer, request.data)
+        people = colleagues(request.user, rfp.legal_entity_id)
+        if "owner" in data:
+            owner = people.filter(pk=data["owner"]).first()
+            if owner is None:
+                raise serializers.ValidationError({"owner": [gettext("Unknown user.")]})
+            data["owner"] = owner
+        contributors = None
+        if "contributors" in data:
+            contributors = list(people.filter(pk__in=data.pop("contributors")))
+        if "opportunity" in data:
+            data["opportunity"] = _opportunity(request.user, data["opportunity"], current=rfp.opportunity)
+        services.rfp_update(actor=request.user, rfp=rfp, contributors=contributors, **data)
+        return _detail(request, rfp)
 
 
 class RequirementListApi(APIView):

@@ -128,6 +128,17 @@ def _check_user_in_entity(user: Any, legal_entity_id: int, field: str) -> None:
         )
 
 
+def _check_opportunity(actor: Any, opportunity: Any, party_id: int) -> None:
+    """The linked opportunity must be in the actor's scope and of the RFP's customer. An
+    opportunity outside the scope gets the error of one that does not exist."""
+    from frontoffice.sales.models import Opportunity
+
+    if not visible_to(Opportunity.objects.filter(pk=opportunity.pk), actor).exists():
+        raise _field_error("opportunity", _("Unknown opportunity."), "unknown_opportunity")
+    if opportunity.party_id != party_id:
+        raise _field_error("opportunity", _("The opportunity belongs to another customer."), "opportunity")
+
+
 def _set_status(rfp: Rfp, actor: Any, status: str, action: str, message: str = "", **extra: Any) -> None:
     before = rfp.status
     rfp.status = status
@@ -160,7 +171,10 @@ def rfp_create(
     language: str = "sv",
     opportunity: Any = None,
 ) -> Rfp:
-    """Register an RFP received from ``party`` (the issuer); the actor owns it unless told."""
+    """Register an RFP received from ``party`` (the issuer); the actor owns it unless told.
+
+    ``opportunity`` links it to a sales opportunity in the actor's scope of the same customer
+    (``unknown_opportunity`` / ``opportunity`` on field ``opportunity`` otherwise)."""
     require_perm(actor, ADD)
     from frontoffice.parties.models import Party
 
@@ -173,8 +187,8 @@ def rfp_create(
         raise _field_error("owner", _("Only a manager can register an RFP for someone else."), "owner")
     staff = _staff_of(owner)
     region = (staff.home_region if staff is not None else None) or party.region
-    if opportunity is not None and opportunity.party_id != party.pk:
-        raise _field_error("opportunity", _("The opportunity belongs to another customer."), "opportunity")
+    if opportunity is not None:
+        _check_opportunity(actor, opportunity, party.pk)
     rfp = Rfp(
         legal_entity_id=party.legal_entity_id,
         party=party,
@@ -214,7 +228,9 @@ def rfp_create(
 
 @transaction.atomic
 def rfp_update(*, actor: Any, rfp: Rfp, contributors: Iterable[Any] | None = None, **fields: Any) -> Rfp:
-    """Change the RFP's details (title, reference, due date, owner, contributors, ...)."""
+    """Change the RFP's details (title, reference, due date, owner, contributors, ...).
+
+    ``opportunity`` links it (same rules as ``rfp_create``) or, ``None``, unlinks it."""
     allowed = {
         "reference",
         "title",
@@ -239,8 +255,8 @@ def rfp_update(*, actor: Any, rfp: Rfp, contributors: Iterable[Any] | None = Non
         staff = _staff_of(fields["owner"])
         rfp.region = (staff.home_region if staff is not None else None) or rfp.party.region
     opportunity = fields.get("opportunity")
-    if opportunity is not None and opportunity.party_id != rfp.party_id:
-        raise _field_error("opportunity", _("The opportunity belongs to another customer."), "opportunity")
+    if opportunity is not None and opportunity.pk != rfp.opportunity_id:
+        _check_opportunity(actor, opportunity, rfp.party_id)
     for name, value in fields.items():
         if name == "owner" and value is None:
             continue
