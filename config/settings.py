@@ -278,6 +278,10 @@ SPECTACULAR_SETTINGS = {
         "ComplaintStatusEnum": "frontoffice.surveys.models.Complaint.Status",
         "ComplaintUpdateStatusEnum": [("open", "open"), ("in_progress", "in_progress")],
         "SurveysComplaintChannelEnum": "frontoffice.surveys.models.Complaint.Channel",
+        "SurveyOptOutViaEnum": "frontoffice.surveys.models.SurveyOptOut.Via",
+        "VisitViaEnum": "frontoffice.reception.models.Visit.Via",
+        # RFP answers are written in Swedish or English (plain codes, not the party language labels).
+        "RfpLanguageEnum": [("sv", "sv"), ("en", "en")],
     },
 }
 
