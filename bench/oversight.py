@@ -7,10 +7,11 @@ Usage (from the repository root; PostgreSQL only, as the issue's numbers are):
     DATABASE_URL=... .venv/bin/python bench/oversight.py --quick     # 1/20 of the rows
 
 The benchmark creates (and afterwards drops, unless ``--keep``) its own database
-``frontoffice_bench_oversight``, migrates it and sets up one legal entity (BAS ledger and
-billing), four regions each with a sales office and a clinic, a regional manager, ten reps,
-an office manager and four receptionists per region, a national sales manager, a finance
-manager and six clerks. Then two years of history (ending today) are loaded with COPY:
+``<database of DATABASE_URL>_bench_oversight`` (``frontoffice_bench_oversight`` for the usual
+URL), migrates it and sets up one legal entity (BAS ledger and billing), four regions each with
+a sales office and a clinic, a regional manager, ten reps, an office manager and four
+receptionists per region, a national sales manager, a finance manager and six clerks. Then
+two years of history (ending today) are loaded with COPY:
 
 - 1,000,000 "interactions", the source rows of the measures: 365,000 activities, 250,000
   visits, 150,000 appointments, 60,000 leads, 60,000 invoices, 20,000 invoice questions (each
@@ -56,7 +57,7 @@ import benchdb  # bench/benchdb.py: the scripts run from this folder
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-BENCH_DATABASE = "frontoffice_bench_oversight"
+BENCH_DATABASE = "frontoffice_bench_oversight"  # named after DATABASE_URL's database in main()
 REGIONS = ["norr", "mitt", "vast", "syd"]
 REPS = 10
 RECEPTIONISTS = 4
@@ -759,6 +760,15 @@ def _server() -> str:
     return urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres"))
 
 
+def bench_database_name(url: str) -> str:
+    """``<database of DATABASE_URL>_bench_oversight``: two people (or two checkouts) on the same
+    server, each with their own DATABASE_URL, never drop each other's bench or template."""
+    from urllib.parse import urlsplit
+
+    name = urlsplit(url).path.lstrip("/") or "frontoffice"
+    return f"{name}_bench_oversight"
+
+
 def migrated_template() -> str:
     """The name of a database holding the migrated, empty schema for the current migrations.
 
@@ -811,6 +821,8 @@ def main() -> None:
     scale = args.scale or (0.05 if args.quick else 1.0)
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         sys.exit("bench/oversight.py needs PostgreSQL (DATABASE_URL=postgres://...)")
+    global BENCH_DATABASE
+    BENCH_DATABASE = bench_database_name(os.environ["DATABASE_URL"])
     cleanup = benchdb.prepare_database(BENCH_DATABASE, keep=args.keep)
     try:
         template = migrated_template()
@@ -849,6 +861,13 @@ def main() -> None:
         }
         for name, run in figures.items():
             print(f"figure oversight.{name} {median_ms(run, args.repeat):.1f} ms")
+        # Round trips weigh most on a loaded machine; their number does not depend on the load.
+        from django.test.utils import CaptureQueriesContext
+
+        for name in ("national_dashboard", "scorecard"):
+            with CaptureQueriesContext(connection) as queries:
+                figures[f"{name}_ms"]()
+            print(f"figure oversight.{name}_queries {len(queries.captured_queries)}")
     finally:
         cleanup()
 
