@@ -49,6 +49,9 @@ class ScopeRule:
     owner: str | None = None
     # Sales reps also see unowned rows of their own regions (unassigned leads).
     unassigned_in_region: bool = False
+    # Further conditions on those unowned rows, as (field lookup, value) pairs: e.g. only the
+    # sales desk's complaints wait for reps.
+    unassigned_where: tuple[tuple[str, Any], ...] = ()
     # Set when a path crosses a to-many relation, so joins cannot duplicate rows.
     distinct: bool = False
 
@@ -126,7 +129,10 @@ def scope_q(rule: ScopeRule, scope: UserScope) -> Q | None:
         if level == ScopeLevel.OWN and rule.owner:
             q = Q(**{rule.owner: scope.user_id})
             if rule.unassigned_in_region and rule.region:
-                q |= Q(**{f"{rule.owner}__isnull": True, f"{rule.region}__in": scope.region_ids})
+                q |= Q(
+                    **{f"{rule.owner}__isnull": True, f"{rule.region}__in": scope.region_ids},
+                    **dict(rule.unassigned_where),
+                )
             return q
         level = _BROADER.get(level)
     return None

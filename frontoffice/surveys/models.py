@@ -326,13 +326,15 @@ class Complaint(BaseModel):
     moved_from = models.CharField(max_length=80, blank=True, editable=False)
 
     objects = ScopedQuerySet.as_manager()
-    # Unowned complaints of a region are visible to its own-scope staff (reps), to be picked up.
+    # Unowned sales-desk complaints of a region are visible to its own-scope staff (reps), to be
+    # picked up; not other desks' (a patient's complaint at a clinic is the clinic's business).
     scope_rule = ScopeRule(
         legal_entity="legal_entity",
         region="region",
         location="location",
         owner="owner",
         unassigned_in_region=True,
+        unassigned_where=(("desk", "sales"),),
     )
 
     class Meta:

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from frontoffice.appointments.tests.factories import NOW, clinic_setup
 from frontoffice.core.models import AuditEntry
+from frontoffice.parties.models import Party
 from frontoffice.reception import services as reception
 from frontoffice.surveys import selectors, services
 from frontoffice.surveys.models import Complaint
@@ -236,3 +237,25 @@ def test_the_list_of_desk_complaints_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(14):
         response = client.get(reverse("surveys:complaint-list"), query)
     assert response.content.decode().count('data-testid="complaint-row"') == 6
+
+
+def test_a_rep_picks_up_unowned_complaints_of_the_region_but_never_a_clinics(org, setup, client_for):
+    """Unowned sales-desk complaints of a region wait for its reps; other desks' do not: a
+    patient's complaint at the North clinic is the clinic's business, not the sales desk's."""
+    at_clinic = log(org, "receptionist", setup.location, "Cold room")
+    buyer = Party.objects.create(
+        kind="company", display_name="Norrbygg AB", legal_entity=org.company, region=org.north
+    )
+    for_sales = services.complaint_create(
+        actor=org.user("rsm_north"), desk="sales", subject="Late quote", description="x", party=buyer
+    )
+    assert (for_sales.region, for_sales.location, for_sales.owner) == (org.north, None, None)
+    rep = org.user("rep_north")
+    assert list(selectors.complaint_list(user=rep)) == [for_sales]
+    client = client_for("rep_north")
+    assert client.get(at_clinic.get_absolute_url()).status_code == 404
+    assert client.get(f"/api/v1/surveys/complaints/{at_clinic.pk}/").status_code == 404
+    assert [r["id"] for r in client.get("/api/v1/surveys/complaints/").json()["results"]] == [for_sales.pk]
+    # Once the complaint is the rep's own, wherever it is placed, the rep sees it.
+    owned = log(org, "receptionist", setup.location, "Called back", owner=rep)
+    assert owned in selectors.complaint_list(user=rep)
