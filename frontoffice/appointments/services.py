@@ -475,7 +475,12 @@ def appointment_mark_no_show(*, actor: Any, appointment: Appointment) -> Appoint
 
 
 def appointment_set_status(
-    *, actor: Any, appointment: Appointment, status: str, at: datetime.datetime | None = None
+    *,
+    actor: Any,
+    appointment: Appointment,
+    status: str,
+    at: datetime.datetime | None = None,
+    locked: bool = False,
 ) -> Appointment:
     """Check in, call in, start treatment or finish (the door the reception desk uses).
 
@@ -486,7 +491,12 @@ def appointment_set_status(
     ``actor`` may be a ``SystemActor`` (the self check-in kiosk): it may only check in, only at
     its own location (another location's appointment is ``PermissionDenied``, as out of scope);
     the event's note and the audit entry describe it.
+
+    ``locked=True``: the caller read ``appointment`` in the actor's scope with ``SELECT ... FOR
+    UPDATE`` in the transaction it is still in (the desk's check-in, which reads it once).
     """
+    if locked and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("locked=True needs the caller's transaction holding the row lock")
     if is_system(actor):
         if status != S.CHECKED_IN:
             raise PermissionDenied(_("The kiosk can only check in."))
@@ -504,7 +514,7 @@ def appointment_set_status(
         )
     at = at or timezone.now()
     with transaction.atomic():
-        appt = _locked_appointment(actor, appointment)
+        appt = appointment if locked else _locked_appointment(actor, appointment)
         current = appt.status
         if status not in TRANSITIONS[current]:
             raise ValidationError(

@@ -573,7 +573,24 @@ def interaction_record(
         raise ValidationError(
             {"ended_at": ValidationError(_("The end must be after the start."), code="ends_before_start")}
         )
-    interaction.full_clean(exclude=["concerns_type", "concerns_id"])
+    # Field rules (kinds, channels, lengths) only: the related rows were just read (the database
+    # keeps the foreign keys) and the one check constraint (end after start) is checked above.
+    # Every desk records an interaction inside its own write (a check-in, a call): seven
+    # existence queries and a constraint query each time would double the cost of a check-in.
+    interaction.full_clean(
+        exclude=[
+            "concerns_type",
+            "concerns_id",
+            "party",
+            "staff",
+            "legal_entity",
+            "region",
+            "location",
+            "owner",
+            "created_by",
+        ],
+        validate_constraints=False,
+    )
     interaction.save()
     audit_record(
         actor=actor,

@@ -124,8 +124,11 @@ def visit_check_in(
         require_perm(actor, "reception.add_visit")
     at = at or timezone.now()
     with transaction.atomic():
-        qs = Appointment.objects.select_related("location", "party", "resource", "appointment_type").defer(
-            "health_notes"
+        # Read once, locked: the status change below works on this row (``locked=True``).
+        qs = (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("location", "party", "resource", "appointment_type")
+            .defer("health_notes")
         )
         # The kiosk works at its own location only; a person within their scope.
         qs = qs.filter(location_id=actor.location_id) if system else visible_to(qs, actor)
@@ -146,7 +149,7 @@ def visit_check_in(
             )
         day = local_day(appt.location, at)
         ticket = next_ticket(appt.location, day)
-        appointment_set_status(actor=actor, appointment=appt, status="checked_in", at=at)
+        appointment_set_status(actor=actor, appointment=appt, status="checked_in", at=at, locked=True)
         visit = Visit(
             location=appt.location,
             kind=Visit.Kind.VISITOR if appt.resource.kind == "host" else Visit.Kind.PATIENT,

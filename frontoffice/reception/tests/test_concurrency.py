@@ -71,3 +71,48 @@ def test_ticket_numbers_are_gapless_under_concurrent_check_ins(org, setup):
     )
     assert len(numbers) == sum(kept) > 0
     assert numbers == list(range(1, len(numbers) + 1))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_appointment_checked_in_at_the_same_moment_by_six_desks_gives_one_visit(org, setup, now):
+    """The check-in reads the appointment once, locked: the first desk wins, the others are told
+    it is already checked in, and no ticket number is spent on them."""
+    from django.core.exceptions import ValidationError
+
+    from frontoffice.reception.models import TicketCounter
+    from frontoffice.reception.tests.factories import book
+
+    appointment = book(org, setup, 9)
+    now.move_to(at(TODAY, 8, 50))
+    receptionist_id = org.user("receptionist").pk
+    desks = 6
+    barrier = threading.Barrier(desks)
+    outcomes: list[str] = []
+
+    def desk() -> None:
+        from frontoffice.org.models import User
+
+        try:
+            actor = User.objects.get(pk=receptionist_id)
+            barrier.wait(timeout=30)
+            services.visit_check_in(actor=actor, appointment=appointment)
+            outcomes.append("checked_in")
+        except ValidationError as exc:
+            outcomes.append(exc.code)
+        except BaseException as exc:
+            outcomes.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=desk) for _ in range(desks)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(outcomes) == ["already_checked_in"] * (desks - 1) + ["checked_in"]
+    visit = Visit.objects.get(appointment=appointment)
+    assert visit.ticket_number == 1
+    assert TicketCounter.objects.get(location=setup.location, day=TODAY).last_number == 1
+    appointment.refresh_from_db()
+    assert appointment.status == "checked_in"
