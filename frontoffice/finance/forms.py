@@ -61,15 +61,21 @@ class AccountFilterForm(forms.Form):
         required=False,
         choices=[("", ALL), ("yes", _("Active")), ("no", _("Inactive"))],
     )
+    restricted = forms.BooleanField(
+        label=_("Restricted only"),
+        required=False,
+        help_text=_("Only accounts where manual vouchers need the manual voucher certificate."),
+    )
 
-    def filters(self) -> dict[str, str]:
+    def filters(self) -> dict[str, Any]:
         """Keyword arguments for ``selectors.chart.account_list``."""
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
-        filters = {
+        filters: dict[str, Any] = {
             key: data.get(key) or "" for key in ("type", "control", "active") if key not in self.errors
         }
         filters["query"] = "" if "q" in self.errors else (data.get("q") or "").strip()
+        filters["restricted"] = bool(data.get("restricted"))
         return filters
 
     @property

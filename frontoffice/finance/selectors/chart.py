@@ -70,11 +70,13 @@ def account_list(
     type: str = "",
     control: str = "",
     active: str = "",
+    restricted: bool = False,
 ) -> QuerySet[LedgerAccount]:
     """Accounts of the legal entity visible to ``user``, by number.
 
     ``query`` matches the number's start or either name; ``control`` is a control kind, or
-    ``"any"``/``"none"``; ``active`` is ``"yes"`` or ``"no"``. Each account carries
+    ``"any"``/``"none"``; ``active`` is ``"yes"`` or ``"no"``; ``restricted`` keeps only the
+    accounts restricted for manual vouchers (``manual_voucher_restricted``). Each account carries
     ``has_posted_lines`` (one subquery, not one query per row).
     """
     qs = visible_to(LedgerAccount.objects.filter(legal_entity=legal_entity), user)
@@ -95,6 +97,8 @@ def account_list(
         qs = qs.filter(active=True)
     elif active == "no":
         qs = qs.filter(active=False)
+    if restricted:
+        qs = qs.filter(manual_voucher_restricted=True)
     posted = JournalLine.objects.filter(account=OuterRef("pk"), entry__status=JournalEntry.Status.POSTED)
     return qs.annotate(has_posted_lines=Exists(posted)).order_by("number")
 

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from frontoffice.finance.models import DimensionObject, LedgerAccount
-from frontoffice.finance.services.chart import account_create
+from frontoffice.finance.services.chart import account_create, account_update
 from frontoffice.finance.services.posting import journal_entry_post
 from frontoffice.finance.tests.conftest import voucher
 
@@ -124,6 +124,66 @@ def test_account_list_filters_by_type_control_and_active(ledger, org, client_for
     assert all(a.type == "income" for a in income)
 
 
+def _restrict(org, *numbers: str) -> None:
+    fm = org.user("finance_manager")
+    for number in numbers:
+        account_update(actor=fm, account=_account(org, number), manual_voucher_restricted=True)
+
+
+@pytest.mark.parametrize("persona", ["finance_manager", "clerk", "auditor"])
+def test_account_list_marks_accounts_restricted_for_manual_vouchers(ledger, org, client_for, persona):
+    """A restricted account shows a "Restricted" badge explaining the certificate rule; the
+    other rows show a dash."""
+    _restrict(org, "1930")
+    response = client_for(persona).get(reverse("finance:account-list"), {"q": "19"})
+    content = response.content.decode()
+    assert "Manual vouchers" in content  # the column header
+    rows = {a.number: a for a in response.context["page_obj"].object_list}
+    assert rows["1930"].manual_voucher_restricted is True
+    assert content.count('data-testid="account-restricted"') == 1
+    row = content[content.index(">1930<") :]
+    row = row[: row.index("</tr>")]
+    assert 'data-testid="account-restricted"' in row
+    assert ">Restricted</span>" in row
+    assert (
+        'title="Manual vouchers with a line on this account need a valid manual voucher certificate."' in row
+    )
+
+
+def test_account_list_filters_restricted_accounts_only(ledger, org, client_for):
+    _restrict(org, "6212", "1930")
+    client = client_for("clerk")
+    url = reverse("finance:account-list")
+    response = client.get(url, {"restricted": "on"})
+    assert [a.number for a in response.context["page_obj"].object_list] == ["1930", "6212"]
+    assert response.context["is_filtered"] is True
+    # Combined with the other filters, and through HTMX as the filter form sends it.
+    response = client.get(url, {"restricted": "on", "type": "expense"}, HTTP_HX_REQUEST="true")
+    assert [a.number for a in response.context["page_obj"].object_list] == ["6212"]
+    assert response.content.decode().lstrip().startswith('<section id="account-results"')
+    # Unticked: every account again.
+    everything = client.get(url).context["page_obj"].paginator.count
+    assert everything == LedgerAccount.objects.filter(legal_entity=org.company).count()
+    assert client.get(url).context["is_filtered"] is False
+
+
+def test_account_list_restricted_filter_finds_nothing_when_no_account_is_restricted(ledger, client_for):
+    response = client_for("clerk").get(reverse("finance:account-list"), {"restricted": "on"})
+    assert response.status_code == 200
+    assert response.context["page_obj"].paginator.count == 0
+    assert b"No accounts match these filters." in response.content
+
+
+def test_account_list_restricted_filter_stays_in_the_legal_entity(ledger, org, client_for):
+    """Another company's clerk filtering on restricted accounts finds none of the first
+    company's."""
+    _restrict(org, "1930")
+    response = client_for("other_clerk").get(reverse("finance:account-list"), {"restricted": "on"})
+    assert response.status_code == 200
+    assert response.context.get("page_obj") is None or response.context["page_obj"].paginator.count == 0
+    assert b"account-restricted" not in response.content
+
+
 def test_account_list_htmx_request_gets_only_the_results_fragment(ledger, client_for):
     response = client_for("clerk").get(reverse("finance:account-list"), {"q": "19"}, HTTP_HX_REQUEST="true")
     content = response.content.decode()
@@ -148,11 +208,19 @@ def test_account_list_query_count_does_not_grow_with_accounts(
         account_create(
             actor=fm, legal_entity=org.company, number=f"{9000 + i}", name_sv=f"Konto {i}", type="expense"
         )
+    # Every other new account is restricted: the marker is a column, not a query per row.
+    LedgerAccount.objects.filter(legal_entity=org.company, number__startswith="9").filter(
+        number__regex=r"[02468]$"
+    ).update(manual_voucher_restricted=True)
     client = client_for("finance_manager")
     with django_assert_max_num_queries(11):
         response = client.get(reverse("finance:account-list"))
     assert response.status_code == 200
     assert len(response.context["page_obj"].object_list) == min(extra, 25)
+    assert response.content.decode().count('data-testid="account-restricted"') == (min(extra, 25) + 1) // 2
+    with django_assert_max_num_queries(11):
+        response = client.get(reverse("finance:account-list"), {"restricted": "on"})
+    assert len(response.context["page_obj"].object_list) == min((extra + 1) // 2, 25)
 
 
 # ------------------------------------------------------------------------------ changes
