@@ -58,12 +58,13 @@ class ActivityFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from frontoffice.sales.selectors import owners_for
+        from frontoffice.sales.selectors import owner_label, owners_for
 
+        # People who left stay choosable: a link to their activities must not widen to everyone's.
         self.fields["owner"].choices = [
             ("", _("Everyone I can see")),
             ("me", _("Mine")),
-            *[(str(u.pk), u.get_full_name() or u.get_username()) for u in owners_for(user)],
+            *[(str(u.pk), owner_label(u)) for u in owners_for(user, include_inactive=True)],
         ]
 
     def filters(self) -> dict[str, Any]:

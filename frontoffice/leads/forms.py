@@ -48,15 +48,23 @@ class LeadFilterForm(forms.Form):
 
         self.fields["source"].queryset = visible_to(LeadSource.objects.all(), user)
         self.fields["region"].queryset = visible_to(Region.objects.all(), user)
+        from django.db.models import Exists, OuterRef
+
+        from frontoffice.org.models import Staff
+        from frontoffice.sales.selectors import owner_label
+
+        # People who left stay choosable (after the others, marked): a link to their leads must
+        # not drop the owner and widen to everyone's.
         self.fields["owner"].queryset = (
             User.objects.filter(
                 staff__role__permissions__content_type__app_label="leads",
                 staff__role__permissions__codename="change_lead",
-                staff__active=True,
             )
+            .annotate(staff_active=Exists(Staff.objects.filter(user=OuterRef("pk"), active=True)))
             .distinct()
-            .order_by("first_name", "last_name")
+            .order_by("-staff_active", "first_name", "last_name")
         )
+        self.fields["owner"].label_from_instance = owner_label
 
     def filters(self) -> dict[str, Any]:
         """The valid filters; an invalid value (an owner out of the list, a bad date) is left

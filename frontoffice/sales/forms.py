@@ -57,8 +57,9 @@ class OpportunityFilterForm(forms.Form):
 
     def __init__(self, data: Any, *, user: Any, fields: tuple[str, ...] | None = None) -> None:
         super().__init__(data)
+        # People who left stay choosable: a link to their rows must not widen to everyone's.
         self.fields["owner"].choices = [("", "—")] + [
-            (u.pk, _user_label(u)) for u in selectors.owners_for(user)
+            (u.pk, selectors.owner_label(u)) for u in selectors.owners_for(user, include_inactive=True)
         ]
         self.fields["region"].choices = [("", "—")] + [(r.pk, r.name) for r in selectors.regions_for(user)]
         self.fields["stage"].choices = [("", "—")] + [(s.pk, s.name) for s in selectors.stages_for(user)]

@@ -25,6 +25,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber, TruncMonth
+from django.utils.translation import gettext as _
 
 from frontoffice.core.scoping import get_visible_or_404, user_scope, visible_to
 from frontoffice.sales.models import Opportunity, OpportunityEvent, Stage
@@ -432,15 +433,32 @@ def regions_for(user: Any) -> list[Any]:
     return list(qs.order_by("name"))
 
 
-def owners_for(user: Any) -> list[Any]:
-    """The reps whose opportunities the user may filter by (staff within reach)."""
+def owners_for(user: Any, *, include_inactive: bool = False) -> list[Any]:
+    """The reps whose opportunities the user may filter by (staff within reach).
+
+    ``include_inactive``: also those who have left (after the active ones, ``user.staff_active``
+    False), for filters: a link to a person who left must still narrow the list to their rows.
+    Assignment choices keep the default (active staff only)."""
     from frontoffice.org.models import Staff
 
     le_id = legal_entity_for(user)
-    qs = visible_to(Staff.objects.filter(active=True), user).select_related("user")
+    qs = Staff.objects.all() if include_inactive else Staff.objects.filter(active=True)
+    qs = visible_to(qs, user).select_related("user")
     if le_id:
         qs = qs.filter(legal_entity_id=le_id)
-    return [s.user for s in qs.order_by("user__first_name", "user__last_name", "user_id")]
+    owners = []
+    for staff in qs.order_by("-active", "user__first_name", "user__last_name", "user_id"):
+        staff.user.staff_active = staff.active
+        owners.append(staff.user)
+    return owners
+
+
+def owner_label(user: Any) -> str:
+    """A person's name in an owner filter, marked when they have left."""
+    name = user.get_full_name() or user.get_username()
+    if getattr(user, "staff_active", True):
+        return name
+    return _("%(name)s (inactive)") % {"name": name}
 
 
 def national_report(

@@ -234,3 +234,16 @@ def test_list_export_and_api_run_a_constant_number_of_queries(
             assert client.get(API, params).json()["count"] == Activity.objects.count()
         counts.append((len(page), len(csv_export), len(xlsx_export), len(api)))
     assert counts[0] == counts[1]  # the same number of queries for 3 and for 12 rows
+
+
+def test_a_deactivated_owner_keeps_the_owner_filter(client_for, org, work):
+    """A link to a person who has since left still lists only that person's activities (the
+    filter used to accept active staff only, dropped the owner and listed everyone's)."""
+    from frontoffice.org.models import Staff
+
+    rep_south = org.user("rep_south")
+    Staff.objects.filter(user=rep_south).update(active=False)
+    page = client_for("nsm").get(LIST, {"owner": rep_south.pk, "status": "all"})
+    assert page.status_code == 200
+    assert [a.pk for a in page.context["page_obj"]] == [work["south"].pk]
+    assert "(inactive)" in page.content.decode()

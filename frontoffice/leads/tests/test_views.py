@@ -304,3 +304,16 @@ def test_settings_pages_save_with_audit(org, leads, client_for):
         reverse("leads:settings-create", args=["rule"]), {"priority": "1", "region": org.other_region.pk}
     )
     assert bad.status_code == 200  # a region of another legal entity is not offered
+
+
+def test_a_deactivated_owner_keeps_the_owner_filter(org, leads, two_leads, client_for):
+    """A link to the leads of a rep who has since left lists only theirs (the filter accepted
+    active staff only, dropped the owner and listed everyone's)."""
+    from frontoffice.org.models import Staff
+
+    _north, south = two_leads
+    Staff.objects.filter(user=org.people["rep_south"]).update(active=False)
+    page = client_for("nsm").get(reverse("leads:lead-list"), {"owner": org.people["rep_south"].pk})
+    assert page.status_code == 200
+    assert [lead.pk for lead in page.context["page_obj"]] == [south.pk]
+    assert "(inactive)" in page.content.decode()

@@ -199,3 +199,16 @@ def test_party_from_other_region_cannot_be_used(client_for, org, sales):
     response = client_for("rep_north").get(reverse("sales:opportunity-create") + f"?party={other.pk}")
     assert response.status_code == 200
     assert "Find the customer" in response.content.decode()
+
+
+def test_a_deactivated_owner_keeps_the_owner_filter(client_for, org, opps):
+    """A link to the opportunities of a rep who has since left lists only theirs (the filter
+    accepted active staff only, dropped the owner and listed everyone's)."""
+    from frontoffice.org.models import Staff
+
+    Staff.objects.filter(user=org.user("rep_south")).update(active=False)
+    response = client_for("nsm").get(reverse("sales:opportunity-list"), {"owner": org.user("rep_south").pk})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "South deal" in body and "North deal 0" not in body
+    assert "(inactive)" in body
