@@ -34,6 +34,34 @@ class UserMultipleChoiceField(forms.ModelMultipleChoiceField):
         return obj.get_full_name() or obj.username
 
 
+class OpportunityChoiceField(forms.ModelChoiceField):
+    """The RFP's opportunity on the edit page.
+
+    It offers ``queryset`` (the RFP's customer's opportunities the user may see) but accepts
+    any opportunity of ``lookup_queryset`` (every opportunity the user may see), so that a
+    posted opportunity of another customer reaches ``services.rfp_update`` and its message
+    shows on the field. An id outside the user's scope gets the message of one that does not
+    exist, as in the service and the API."""
+
+    default_error_messages = {"invalid_choice": _("Unknown opportunity.")}
+
+    def __init__(self, *args: Any, lookup_queryset: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lookup_queryset = lookup_queryset
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} ({obj.stage.name})"
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        lookup = self.lookup_queryset if self.lookup_queryset is not None else self.queryset
+        try:
+            return lookup.get(pk=value)
+        except (ValueError, TypeError, lookup.model.DoesNotExist) as exc:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from exc
+
+
 class RfpForm(forms.Form):
     party = forms.ModelChoiceField(label=_("Issuer"), queryset=None)
     title = forms.CharField(label=_("Title"), max_length=200)
@@ -51,7 +79,9 @@ class RfpForm(forms.Form):
     # Set from ``?opportunity=``; the view looks it up in the user's scope.
     opportunity = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, user: Any, editing: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, editing: bool = False, rfp: Any = None, **kwargs: Any) -> None:
+        """``editing``: the edit page of ``rfp`` (no issuer; the opportunity is a choice of the
+        RFP's customer's opportunities, empty to unlink). Else "Register RFP"."""
         super().__init__(*args, **kwargs)
         from frontoffice.parties.models import Party
 
@@ -65,6 +95,17 @@ class RfpForm(forms.Form):
         if editing:
             del self.fields["party"]
             del self.fields["opportunity"]
+        if editing and rfp is not None:
+            from frontoffice.rfps.selectors import rfp_opportunity_choices
+
+            self.fields["opportunity"] = OpportunityChoiceField(
+                label=_("Opportunity"),
+                queryset=rfp_opportunity_choices(user=user, rfp=rfp),
+                lookup_queryset=rfp_opportunity_choices(user=user, rfp=rfp, any_customer=True),
+                required=False,
+                empty_label=_("— Not linked —"),
+                help_text=_("The customer's sales opportunity this RFP answers. Empty: not linked."),
+            )
 
 
 class RequirementForm(forms.Form):

@@ -171,6 +171,22 @@ def rfps_for_opportunity(*, user: Any, opportunity: Any, limit: int = 10) -> lis
     return result
 
 
+def rfp_opportunity_choices(*, user: Any, rfp: Rfp, any_customer: bool = False) -> QuerySet[Any]:
+    """The opportunities the RFP's edit page offers: those of the RFP's customer that ``user``
+    may see (``any_customer``: of every customer, to look up a posted id that the service then
+    judges), plus the one the RFP is linked to now even when it is outside the user's scope, so
+    that saving the page keeps the link. The stage is loaded for the label: one query."""
+    from frontoffice.sales.models import Opportunity
+
+    visible = visible_to(Opportunity.objects.all(), user)
+    if not any_customer:
+        visible = visible.filter(party_id=rfp.party_id)
+    condition = Q(pk__in=visible.values("pk"))
+    if rfp.opportunity_id is not None:
+        condition |= Q(pk=rfp.opportunity_id)
+    return Opportunity.objects.filter(condition).select_related("stage").order_by("name", "id")
+
+
 # ------------------------------------------------------------------ answer library
 
 

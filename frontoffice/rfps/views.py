@@ -136,11 +136,16 @@ def rfp_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "contributors": list(rfp.contributors.values_list("pk", flat=True)),
         "language": rfp.language,
         "description": rfp.description,
+        "opportunity": rfp.opportunity_id,
     }
-    form = forms.RfpForm(request.POST or None, user=request.user, editing=True, initial=initial)
+    form = forms.RfpForm(request.POST or None, user=request.user, editing=True, rfp=rfp, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         contributors = data.pop("contributors")
+        # The due field shows minutes: an unchanged field keeps the stored seconds, so saving
+        # another change (the opportunity) does not record a due date change too.
+        if data["due_at"] == timezone.localtime(rfp.due_at).replace(second=0, microsecond=0):
+            data["due_at"] = rfp.due_at
         try:
             services.rfp_update(actor=request.user, rfp=rfp, contributors=contributors, **data)
         except ValidationError as exc:
