@@ -97,7 +97,9 @@ class ScheduledRun(models.Model):
         verbose_name = _("scheduled run")
         verbose_name_plural = _("scheduled runs")
         ordering = ["job", "-slot"]
-        constraints = [models.UniqueConstraint(fields=["job", "slot"], name="core_scheduledrun_once_per_slot")]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "slot"], name="core_scheduledrun_once_per_slot")
+        ]
 
     def __str__(self) -> str:
         return f"{self.job} {self.slot:%Y-%m-%d %H:%M} {self.status}"

@@ -69,7 +69,10 @@ def scheduler_status(
     tz = timezone.get_default_timezone()
     keys = [job.key for job in jobs]
     newest = dict(
-        ScheduledRun.objects.filter(job__in=keys).values("job").annotate(slot=Max("slot")).values_list("job", "slot")
+        ScheduledRun.objects.filter(job__in=keys)
+        .values("job")
+        .annotate(slot=Max("slot"))
+        .values_list("job", "slot")
     )
     last_runs = {
         run.job: run
