@@ -238,92 +238,142 @@ def bench_single(ctx: dict[str, Any], vouchers: int, profile: bool) -> tuple[flo
 # ---------------------------------------------------------------------- generated history
 
 
-def generate_history(ctx: dict[str, Any], lines: int) -> None:
-    """``lines`` voucher lines in series H, generated in SQL (hashes NOT computed, see above)."""
+def generate_history(
+    ctx: dict[str, Any],
+    lines: int,
+    *,
+    series: str = "H",
+    start: datetime.date = YEAR_START,
+    days: int = 365,
+    posters: list[int] | None = None,
+    rejection_counts: tuple[int, ...] = (0,),
+) -> int:
+    """``lines`` voucher lines in ``series``, generated in SQL (hashes NOT computed, see above).
+
+    The vouchers fall on the ``days`` days from ``start``; each fiscal year of the legal entity
+    (``ctx["company"]``) in that range gets its share of them, numbered 1, 2, ... without gaps
+    in that year (numbers are per series and fiscal year), so every day of the range must lie
+    in a fiscal year. Voucher ``n`` of a year is dated ``n % (days of the range in that year)``
+    days after the range's first day in it, posted and created by ``posters[n % len(posters)]``
+    (default ``ctx["cfo"]``) with ``rejection_counts[n % len(...)]`` rejections. The series
+    must exist with a counter per fiscal year (``voucher_series_create``). Account balances
+    are rebuilt and the whole database analysed at the end. Returns the lines generated.
+    """
     from django.db import connection, transaction
 
-    from frontoffice.finance.models import LedgerAccount, SeriesCounter, VoucherSeries
+    from frontoffice.finance.models import FiscalYear, LedgerAccount, SeriesCounter, VoucherSeries
 
     company = ctx["company"]
-    series = VoucherSeries.objects.get(legal_entity=company, code="H")
-    counter = SeriesCounter.objects.get(series=series)
+    voucher_series = VoucherSeries.objects.get(legal_entity=company, code=series)
     accounts = dict(LedgerAccount.objects.filter(legal_entity=company).values_list("number", "id"))
-    debit_ids = ",".join(str(accounts[d]) for d, _c in GENERATED_PAIRS)
-    credit_ids = ",".join(str(accounts[c]) for _d, c in GENERATED_PAIRS)
-    pairs = len(GENERATED_PAIRS)
-    vouchers = lines // LINES_PER_GENERATED_VOUCHER
     postgres = connection.vendor == "postgresql"
     now = "now()" if postgres else "CURRENT_TIMESTAMP"
-    # Day of the year and the voucher's two amounts, from the voucher number g.
-    day = "(g.n %% 365)"
+
+    def pick(ids: list[int] | tuple[int, ...], index: str) -> str:
+        """SQL choosing ``ids[index % len(ids)]``."""
+        if len(ids) == 1:
+            return str(ids[0])
+        listed = ",".join(str(i) for i in ids)
+        if postgres:
+            return f"(ARRAY[{listed}])[1 + ({index}) %% {len(ids)}]"
+        return f"(SELECT value FROM json_each('[{listed}]') WHERE key = ({index}) %% {len(ids)})"  # noqa: S608 - ids only
+
+    debit = pick([accounts[d] for d, _c in GENERATED_PAIRS], "e.number + k.k")
+    credit = pick([accounts[c] for _d, c in GENERATED_PAIRS], "e.number + k.k")
+    poster = pick(posters or [ctx["cfo"].pk], "g.n")
+    rejections = pick(rejection_counts, "g.n")
+    # The voucher's two amounts, from its number g.n.
     first = "((((g.n %% 100000) * 7919) %% 100000) / 100.0 + 1)"
     second = "((((g.n %% 50000) * 1543) %% 50000) / 100.0 + 1)"
     if postgres:
         numbers = "generate_series(%s, %s) AS g(n)"
-        date = f"(DATE '{YEAR_START.isoformat()}' + {day})"
         money = "::numeric(14,2)"
-        pick = "(ARRAY[{ids}])[1 + (e.number + k.k) %% {n}]"
     else:
         numbers = "(WITH RECURSIVE s(n) AS (SELECT %s UNION ALL SELECT n + 1 FROM s WHERE n < %s) SELECT n FROM s) AS g"
-        date = f"date('{YEAR_START.isoformat()}', '+' || {day} || ' days')"
         money = ""
-        pick = "(SELECT value FROM json_each('[{ids}]') WHERE key = (e.number + k.k) %% {n})"
+    # Each fiscal year's part of the range: (year, first day, days, vouchers); the vouchers are
+    # shared out by days, cumulatively, so the parts add up to the total exactly.
+    vouchers = lines // LINES_PER_GENERATED_VOUCHER
+    last = start + datetime.timedelta(days=days - 1)
+    parts, covered = [], 0
+    for year in FiscalYear.objects.filter(
+        legal_entity=company, start_on__lte=last, end_on__gte=start
+    ).order_by("start_on"):
+        low_day, high_day = max(start, year.start_on), min(last, year.end_on)
+        year_days = (high_day - low_day).days + 1
+        parts.append(
+            (year, low_day, year_days, vouchers * (covered + year_days) // days - vouchers * covered // days)
+        )
+        covered += year_days
+    if covered != days:
+        raise ValueError(f"{days - covered} days from {start} on are in no fiscal year of {company}")
     started = time.perf_counter()
+    done = 0
     with connection.cursor() as cursor:
         if postgres:
             # Bulk load without per-row foreign-key triggers (the rows are consistent by
             # construction); the session setting ends with the connection.
             cursor.execute("SET session_replication_role = replica")
-        done = 0
-        while done < vouchers:
-            count = min(GENERATE_CHUNK, vouchers - done)
-            low, high = done + 1, done + count
-            with transaction.atomic():
-                cursor.execute(
-                    f"""
-                    INSERT INTO finance_journalentry (
-                        legal_entity_id, series_id, fiscal_year_id, period_id, number, date, text, status,
-                        total_amount, source_id, created_at, posted_at, created_by_id, posted_by_id,
-                        rejection_count, previous_hash, hash
+        for year, low_day, year_days, year_vouchers in parts:
+            day = f"(g.n %% {year_days})"
+            if postgres:
+                date = f"(DATE '{low_day.isoformat()}' + {day})"
+            else:
+                date = f"date('{low_day.isoformat()}', '+' || {day} || ' days')"
+            numbered = 0
+            while numbered < year_vouchers:
+                count = min(GENERATE_CHUNK, year_vouchers - numbered)
+                low, high = numbered + 1, numbered + count
+                with transaction.atomic():
+                    cursor.execute(
+                        f"""
+                        INSERT INTO finance_journalentry (
+                            legal_entity_id, series_id, fiscal_year_id, period_id, number, date, text, status,
+                            total_amount, source_id, created_at, posted_at, created_by_id, posted_by_id,
+                            rejection_count, previous_hash, hash
+                        )
+                        SELECT %s, %s, p.fiscal_year_id, p.id, g.n, {date}, 'Generated ' || g.n, 'posted',
+                            ({first}{money} + {second}{money}){money}, '', {now}, {now}, {poster}, {poster},
+                            {rejections}, '', ''
+                        FROM {numbers}
+                        JOIN finance_period p ON p.fiscal_year_id = %s AND p.number > 0
+                            AND {date} BETWEEN p.start_on AND p.end_on
+                        """,  # noqa: S608 - built from this script's constants only
+                        [company.pk, voucher_series.pk, low, high, year.pk],
                     )
-                    SELECT %s, %s, p.fiscal_year_id, p.id, g.n, {date}, 'Generated ' || g.n, 'posted',
-                        ({first}{money} + {second}{money}){money}, '', {now}, {now}, %s, %s, 0, '', ''
-                    FROM {numbers}
-                    JOIN finance_period p ON p.legal_entity_id = %s AND p.number > 0
-                        AND {date} BETWEEN p.start_on AND p.end_on
-                    """,  # noqa: S608 - built from this script's constants only
-                    [company.pk, series.pk, ctx["cfo"].pk, ctx["cfo"].pk, low, high, company.pk],
-                )
-                cursor.execute(
-                    f"""
-                    INSERT INTO finance_journalline (
-                        entry_id, line_no, account_id, side, amount, text, legal_entity_id, date, period_id
+                    cursor.execute(
+                        f"""
+                        INSERT INTO finance_journalline (
+                            entry_id, line_no, account_id, side, amount, text, legal_entity_id, date, period_id
+                        )
+                        SELECT e.id, k.k,
+                            CASE WHEN k.k %% 2 = 1 THEN {debit} ELSE {credit} END,
+                            CASE WHEN k.k %% 2 = 1 THEN 'D' ELSE 'C' END,
+                            CASE WHEN k.k <= 2 THEN {first.replace("g.n", "e.number")}{money}
+                                 ELSE {second.replace("g.n", "e.number")}{money} END,
+                            '', e.legal_entity_id, e.date, e.period_id
+                        FROM finance_journalentry e
+                        CROSS JOIN (SELECT 1 AS k UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4) k
+                        WHERE e.series_id = %s AND e.fiscal_year_id = %s AND e.number BETWEEN %s AND %s
+                        """,  # noqa: S608 - built from this script's constants only
+                        [voucher_series.pk, year.pk, low, high],
                     )
-                    SELECT e.id, k.k,
-                        CASE WHEN k.k %% 2 = 1 THEN {pick.format(ids=debit_ids, n=pairs)}
-                             ELSE {pick.format(ids=credit_ids, n=pairs)} END,
-                        CASE WHEN k.k %% 2 = 1 THEN 'D' ELSE 'C' END,
-                        CASE WHEN k.k <= 2 THEN {first.replace("g.n", "e.number")}{money}
-                             ELSE {second.replace("g.n", "e.number")}{money} END,
-                        '', e.legal_entity_id, e.date, e.period_id
-                    FROM finance_journalentry e
-                    CROSS JOIN (SELECT 1 AS k UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4) k
-                    WHERE e.series_id = %s AND e.number BETWEEN %s AND %s
-                    """,  # noqa: S608 - built from this script's constants only
-                    [series.pk, low, high],
-                )
-            done += count
-            print(f"  generated {done * LINES_PER_GENERATED_VOUCHER:,} lines", end="\r", flush=True)
+                numbered += count
+                done += count
+                print(f"  generated {done * LINES_PER_GENERATED_VOUCHER:,} lines", end="\r", flush=True)
+            SeriesCounter.objects.filter(series=voucher_series, fiscal_year=year).update(
+                next_number=year_vouchers + 1
+            )
         if postgres:
             cursor.execute("SET session_replication_role = DEFAULT")
     print()
-    SeriesCounter.objects.filter(pk=counter.pk).update(next_number=vouchers + 1)
     rebuild_balances(company.pk)
     analyze()
     print(
-        f"{connection.vendor}: {vouchers * LINES_PER_GENERATED_VOUCHER:,} lines generated "
+        f"{connection.vendor}: {done * LINES_PER_GENERATED_VOUCHER:,} lines generated "
         f"in {time.perf_counter() - started:.1f} s"
     )
+    return done * LINES_PER_GENERATED_VOUCHER
 
 
 def rebuild_balances(legal_entity_id: int) -> None:

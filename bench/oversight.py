@@ -4,14 +4,15 @@
 Usage (from the repository root; PostgreSQL only, as the issue's numbers are):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/frontoffice .venv/bin/python bench/oversight.py
-    DATABASE_URL=... .venv/bin/python bench/oversight.py --quick     # 1/20 of the rows
+    DATABASE_URL=... .venv/bin/python bench/oversight.py --quick     # 1/20 of the rows, 200,000 lines
 
 The benchmark creates (and afterwards drops, unless ``--keep``) its own database
 ``<database of DATABASE_URL>_bench_oversight`` (``frontoffice_bench_oversight`` for the usual
 URL), migrates it and sets up one legal entity (BAS ledger and billing), four regions each with
 a sales office and a clinic, a regional manager, ten reps, an office manager and four
-receptionists per region, a national sales manager, a finance manager and six clerks. Then
-two years of history (ending today) are loaded with COPY:
+receptionists per region, a national sales manager, a finance manager and six clerks, and
+fiscal years (calendar years) covering the history. Then two years of history (ending today)
+are loaded with COPY:
 
 - 1,000,000 "interactions", the source rows of the measures: 365,000 activities, 250,000
   visits, 150,000 appointments, 60,000 leads, 60,000 invoices, 20,000 invoice questions (each
@@ -22,7 +23,16 @@ two years of history (ending today) are loaded with COPY:
 
 Each row is the Django model's own defaults (one instance prepared like ``bulk_create``
 prepares it) with the varying columns filled in, so the rows are what the app would write.
-``ANALYZE`` runs after loading.
+
+Then the ledger: 10,000,000 voucher lines (``--quick`` 200,000, ``--scale`` 10,000,000 times
+the scale, ``--ledger-lines N`` any number; 4 lines a voucher) GENERATED IN SQL by
+``bench/ledger.py``'s ``generate_history`` into series G of the bench's legal entity: posted,
+numbered without gaps in each fiscal year, balanced, dated over the same 730 days, posted and
+created by the six clerks in turn with the loaded vouchers' rejection pattern (80 % accepted
+the first time), so posting compliance (``finance.JournalEntry`` by ``posted_by`` and
+``date``), the rebuild and the finance dashboard read them. Their hashes are not computed
+(``frontoffice ledger verify`` reports series G as broken). Account balances are rebuilt from
+the lines, and ``ANALYZE`` runs over the whole database at the end.
 
 Figures (medians of ``--repeat`` requests after three warm-ups, through the test client: the
 middleware, permissions, scoping, selector and template are all included):
@@ -35,7 +45,8 @@ middleware, permissions, scoping, selector and template are all included):
   month, the team average, six months of trend and the live median (target < 100 ms);
 - extra: ``oversight.finance_dashboard_ms`` (the finance manager's clerks) and
   ``oversight.clerk_scorecard_ms`` (a clerk: live median of resolution times);
-  ``oversight.facts`` (rows written by the rebuild), ``oversight.load_s``.
+  ``oversight.voucher_lines`` (lines generated), ``oversight.facts`` (rows written by the
+  rebuild), ``oversight.load_s`` (everything loaded and generated, ANALYZE included).
 """
 
 from __future__ import annotations
@@ -53,6 +64,7 @@ from pathlib import Path
 from typing import Any
 
 import benchdb  # bench/benchdb.py: the scripts run from this folder
+import ledger  # bench/ledger.py: its SQL generator of voucher lines
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -84,6 +96,12 @@ FULL = {
     "meeting_feedback": 10_000,
 }
 RATINGS = ("visit_feedback", "meeting_feedback", "questions")
+# The ledger's voucher lines (issue 7: "the ledger issue's 10 million voucher lines"), generated
+# in SQL by bench/ledger.py into series G, 4 lines a voucher, posted by the clerks.
+LEDGER_LINES = 10_000_000
+QUICK_LEDGER_LINES = 200_000  # as bench/ledger.py --quick
+LEDGER_SERIES = "G"
+REJECTIONS = (0, 0, 0, 0, 1, 0, 0, 0, 0, 2)  # per voucher, as the loaded vouchers: 80 % first time
 
 
 def setup_django() -> None:
@@ -152,9 +170,8 @@ class History:
         )
 
 
-def build(scale: float) -> dict[str, Any]:
+def build(scale: float, ledger_lines: int) -> dict[str, Any]:
     from django.contrib.auth.hashers import make_password
-    from django.db import connection
     from django.utils import timezone
 
     from frontoffice.activities.models import Activity, Meeting, MeetingFeedback
@@ -170,6 +187,7 @@ def build(scale: float) -> dict[str, Any]:
     from frontoffice.billing.services.setup import billing_setup
     from frontoffice.finance.models import JournalEntry, LedgerAccount, VoucherSeries
     from frontoffice.finance.services.chart import ledger_setup
+    from frontoffice.finance.services.periods import fiscal_year_create, voucher_series_create
     from frontoffice.leads.models import Lead
     from frontoffice.org.models import LegalEntity, Location, Organisation, Region, Role, Staff, Team, User
     from frontoffice.parties.models import Interaction, Party
@@ -238,6 +256,13 @@ def build(scale: float) -> dict[str, Any]:
     for i in range(CLERKS):
         people["clerks"].append(person(f"clerk_{i}", "accounts_clerk"))
     ledger_setup(actor=None, legal_entity=company, first_year_start=datetime.date(h.first.year, 1, 1))
+    for year in range(h.first.year + 1, today.year + 1):  # every day of the history in a fiscal year
+        fiscal_year_create(
+            actor=None,
+            legal_entity=company,
+            start_on=datetime.date(year, 1, 1),
+            end_on=datetime.date(year, 12, 31),
+        )
     billing_setup(actor=None, legal_entity=company)
     ensure_default_stages(company.pk)
 
@@ -651,7 +676,7 @@ def build(scale: float) -> dict[str, Any]:
         for i in range(count):
             day = h.day(i, count)
             who = clerks[i % len(clerks)]
-            yield day, i + 1, h.at(day, 300), who, who, (0, 0, 0, 0, 1, 0, 0, 0, 0, 2)[i % 10]
+            yield day, i + 1, h.at(day, 300), who, who, REJECTIONS[i % len(REJECTIONS)]
 
     copy_rows(
         JournalEntry,
@@ -707,9 +732,23 @@ def build(scale: float) -> dict[str, Any]:
         ["course_id", "version_id", "person_id", "due_on", "completed_at"],
         assignments(),
     )
+
+    # The ledger: voucher lines generated in SQL over the same days, in a series of their own,
+    # each voucher posted (and created) by a clerk, so posting compliance and the finance desk
+    # read them. Balances are rebuilt from the lines, then the whole database is analysed.
+    voucher_series_create(
+        actor=None, legal_entity=company, code=LEDGER_SERIES, name="Genererad huvudbok", is_manual=False
+    )
+    voucher_lines = ledger.generate_history(
+        {"company": company, "cfo": fm},
+        ledger_lines,
+        series=LEDGER_SERIES,
+        start=h.first,
+        days=DAYS,
+        posters=clerks,
+        rejection_counts=REJECTIONS,
+    )
     load_s = time.perf_counter() - started
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
     interactions_n = sum(v for k, v in n.items() if k not in ("visit_feedback", "meeting_feedback"))
     ratings_n = sum(n[k] for k in RATINGS)
     return {
@@ -720,6 +759,7 @@ def build(scale: float) -> dict[str, Any]:
         "clerk": people["clerks"][0],
         "interactions": interactions_n,
         "ratings": ratings_n,
+        "voucher_lines": voucher_lines,
         "load_s": load_s,
     }
 
@@ -776,6 +816,9 @@ def migrated_template() -> str:
     freshly migrated database as ``<name>`` and later runs copy it (``CREATE DATABASE ...
     TEMPLATE``, seconds). The name carries a hash of every migration file, so a new migration
     makes a new template (older ones are dropped). ``--fresh`` migrates from nothing.
+
+    The template holds the schema only, no data: every run loads and generates its rows afresh
+    (they end today), so the data recipe does not enter the hash, only the migrations do.
     """
     digest = hashlib.sha256()
     for path in sorted(ROOT.glob("frontoffice/*/migrations/*.py")):
@@ -814,11 +857,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1/20 of the rows (50,000 interactions)")
     parser.add_argument("--scale", type=float, help="fraction of the full size (default 1, --quick 0.05)")
+    parser.add_argument(
+        "--ledger-lines",
+        type=int,
+        help="voucher lines in the ledger (default 10,000,000 times the scale; --quick 200,000)",
+    )
     parser.add_argument("--repeat", type=int, default=15, help="timed requests per figure (default 15)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     parser.add_argument("--fresh", action="store_true", help="migrate from nothing (no template copy)")
     args = parser.parse_args()
     scale = args.scale or (0.05 if args.quick else 1.0)
+    if args.ledger_lines is not None:
+        ledger_lines = args.ledger_lines
+    elif args.quick and not args.scale:
+        ledger_lines = QUICK_LEDGER_LINES
+    else:
+        ledger_lines = int(LEDGER_LINES * scale)
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         sys.exit("bench/oversight.py needs PostgreSQL (DATABASE_URL=postgres://...)")
     global BENCH_DATABASE
@@ -838,10 +892,10 @@ def main() -> None:
         )
         if not copied:
             save_template(template)
-        ctx = build(scale)
+        ctx = build(scale, ledger_lines)
         print(
-            f"{connection.vendor}: {ctx['interactions']:,} interactions and {ctx['ratings']:,} ratings "
-            f"over {DAYS} days, loaded in {ctx['load_s']:.1f} s"
+            f"{connection.vendor}: {ctx['interactions']:,} interactions, {ctx['ratings']:,} ratings and "
+            f"{ctx['voucher_lines']:,} voucher lines over {DAYS} days, loaded in {ctx['load_s']:.1f} s"
         )
         from frontoffice.insights.facts import rebuild
 
@@ -850,6 +904,7 @@ def main() -> None:
         rebuild_s = time.perf_counter() - started
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE insights_dailyfact")
+        print(f"figure oversight.voucher_lines {ctx['voucher_lines']} lines")
         print(f"figure oversight.facts {facts} rows")
         print(f"figure oversight.load_s {ctx['load_s']:.1f} s")
         print(f"figure oversight.rebuild_s {rebuild_s:.1f} s")
