@@ -43,7 +43,7 @@ class LeadFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from frontoffice.core.scoping import visible_to
+        from frontoffice.core.scoping import user_scope, visible_to
         from frontoffice.org.models import Region, User
 
         self.fields["source"].queryset = visible_to(LeadSource.objects.all(), user)
@@ -64,6 +64,12 @@ class LeadFilterForm(forms.Form):
             .distinct()
             .order_by("-staff_active", "first_name", "last_name")
         )
+        # Never another company's people (an administrator over every company sees all).
+        entity_id = user_scope(user).legal_entity_id
+        if entity_id:
+            self.fields["owner"].queryset = self.fields["owner"].queryset.filter(
+                staff__legal_entity_id=entity_id
+            )
         self.fields["owner"].label_from_instance = owner_label
 
     def filters(self) -> dict[str, Any]:

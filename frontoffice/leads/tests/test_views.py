@@ -317,3 +317,22 @@ def test_a_deactivated_owner_keeps_the_owner_filter(org, leads, two_leads, clien
     assert page.status_code == 200
     assert [lead.pk for lead in page.context["page_obj"]] == [south.pk]
     assert "(inactive)" in page.content.decode()
+
+
+def test_the_owner_filter_names_only_people_of_the_viewers_company(org, leads, client_for):
+    """The owner choices of the lead list never name another company's reps."""
+    from frontoffice.org.models import Role, Staff, User
+
+    outsider = User.objects.create_user(username="outsider", first_name="Otto", last_name="Utomstående")
+    Staff.objects.create(
+        user=outsider,
+        legal_entity=org.other_company,
+        role=Role.objects.get(code="sales_rep"),
+        home_region=org.other_region,
+        home_location=org.other_office,
+    )
+    for viewer in ("nsm", "rsm_north"):
+        page = client_for(viewer).get(reverse("leads:lead-list"))
+        owners = list(page.context["filter_form"].fields["owner"].queryset)
+        assert outsider not in owners and org.people["rep_north"] in owners, viewer
+        assert "Utomstående" not in page.content.decode()
